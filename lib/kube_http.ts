@@ -1,0 +1,175 @@
+/**
+ * A small Kubernetes REST client over one pooled HTTP connection.
+ *
+ * Every call has a timeout and every failure names the call it came from
+ * (method, path, HTTP status and the apiserver's own reason and message).
+ * It never logs request or response bodies, so Secret data cannot leak
+ * through it.
+ *
+ * @module
+ */
+
+/** Where and how to reach a kube-apiserver. */
+export interface KubeHttpOptions {
+  /** Base URL of the apiserver, e.g. `https://127.0.0.1:6443`. */
+  server: string;
+  /** Bearer token (admin or ServiceAccount). */
+  token?: string;
+  /** PEM CA bundle that verifies the apiserver's serving certificate. */
+  caCert?: string;
+  /** Per-call timeout in milliseconds (default 10 000). */
+  timeoutMs?: number;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** JSON-serialisable body, or a string sent as is. */
+  body?: unknown;
+  /** Content type of the body (default `application/json`). */
+  contentType?: string;
+  /** Query parameters. */
+  query?: Record<string, string>;
+  /** Overrides the client's timeout for this call. */
+  timeoutMs?: number;
+}
+
+/** The apiserver answered with a non-2xx status, or could not be reached. */
+export class KubeApiError extends Error {
+  /** HTTP status, or 0 when no answer came (network error, timeout). */
+  readonly status: number;
+  /** The `reason` of the apiserver's Status object (e.g. `Forbidden`, `NotFound`). */
+  readonly reason: string;
+
+  /** Builds the error for `method path`. */
+  constructor(
+    method: string,
+    path: string,
+    status: number,
+    reason: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    const what = status === 0 ? "no answer" : `${status} ${reason}`;
+    super(`${method} ${path}: ${what}: ${detail}`, options);
+    this.name = "KubeApiError";
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** A JSON object as the apiserver returns it. */
+export type KubeObject = Record<string, unknown>;
+
+/**
+ * A Kubernetes REST client.
+ *
+ * @example
+ * ```ts
+ * const kube = new KubeHttp({ server, token, caCert });
+ * const ns = await kube.request("GET", "/api/v1/namespaces/default");
+ * kube.close();
+ * ```
+ */
+export class KubeHttp {
+  readonly #server: string;
+  readonly #token: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #client: Deno.HttpClient;
+
+  /** Opens a pooled connection to `options.server`. */
+  constructor(options: KubeHttpOptions) {
+    this.#server = options.server.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#client = Deno.createHttpClient(
+      options.caCert ? { caCerts: [options.caCert] } : {},
+    );
+  }
+
+  /** The apiserver's base URL. */
+  get server(): string {
+    return this.#server;
+  }
+
+  /**
+   * Sends one request and returns the parsed JSON answer (or the text when it
+   * is not JSON). Throws {@linkcode KubeApiError} on a non-2xx status,
+   * a network failure or a timeout.
+   */
+  async request<T = KubeObject>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const url = new URL(this.#server + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) {
+      url.searchParams.set(k, v);
+    }
+    const headers = new Headers({ accept: "application/json" });
+    if (this.#token) headers.set("authorization", `Bearer ${this.#token}`);
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers.set("content-type", options.contentType ?? "application/json");
+      body = typeof options.body === "string"
+        ? options.body
+        : JSON.stringify(options.body);
+    }
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body,
+        client: this.#client,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const detail = error instanceof DOMException &&
+          error.name === "TimeoutError"
+        ? `timed out after ${timeoutMs} ms`
+        : String(error instanceof Error ? error.message : error);
+      throw new KubeApiError(method, path, 0, "Unreachable", detail, {
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    const parsed = parseJson(text);
+    if (!response.ok) {
+      const status = isObject(parsed) ? parsed : {};
+      throw new KubeApiError(
+        method,
+        path,
+        response.status,
+        typeof status.reason === "string" ? status.reason : response.statusText,
+        typeof status.message === "string"
+          ? status.message
+          : text.slice(0, 500),
+      );
+    }
+    return (parsed ?? text) as T;
+  }
+
+  /** Closes the pooled connection. */
+  close(): void {
+    this.#client.close();
+  }
+
+  /** Same as {@linkcode KubeHttp.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

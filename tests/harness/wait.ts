@@ -1,0 +1,36 @@
+/**
+ * Waiting helpers for tests against real, eventually consistent components.
+ *
+ * @module
+ */
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Calls `attempt` until it resolves (returning its value) or `timeoutMs`
+ * passes (rethrowing its last error, prefixed with `what`).
+ */
+export async function eventually<T>(
+  what: string,
+  attempt: () => Promise<T>,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`${what}: not within ${timeoutMs} ms: ${reason}`, {
+          cause: error,
+        });
+      }
+    }
+    await delay(intervalMs);
+  }
+}
