@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { countWatches } from "./adapter.ts";
 
-const METRICS = `# HELP apiserver_longrunning_requests [ALPHA] Gauge of all active long-running apiserver requests
+const METRICS =
+  `# HELP apiserver_longrunning_requests [ALPHA] Gauge of all active long-running apiserver requests
 # TYPE apiserver_longrunning_requests gauge
 apiserver_longrunning_requests{component="apiserver",group="",resource="configmaps",scope="namespace",subresource="",verb="WATCH",version="v1"} 2
 apiserver_longrunning_requests{component="apiserver",group="",resource="configmaps",scope="cluster",subresource="",verb="WATCH",version="v1"} 1

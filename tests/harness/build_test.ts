@@ -3,7 +3,12 @@ import { goBinaryName, kubernetesVersionLdflags } from "./build.ts";
 
 Deno.test("kubernetesVersionLdflags stamps gitVersion, major and minor into both version packages", () => {
   const flags = kubernetesVersionLdflags("v1.35.4");
-  for (const pkg of ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]) {
+  for (
+    const pkg of [
+      "k8s.io/component-base/version",
+      "k8s.io/client-go/pkg/version",
+    ]
+  ) {
     assert.ok(flags.includes(`-X ${pkg}.gitVersion=v1.35.4`), flags);
     assert.ok(flags.includes(`-X ${pkg}.gitMajor=1`), flags);
     assert.ok(flags.includes(`-X ${pkg}.gitMinor=35`), flags);
@@ -11,7 +16,10 @@ Deno.test("kubernetesVersionLdflags stamps gitVersion, major and minor into both
 });
 
 Deno.test("kubernetesVersionLdflags refuses a version that is not a release", () => {
-  assert.throws(() => kubernetesVersionLdflags("1.35"), /not a Kubernetes release version: 1.35/);
+  assert.throws(
+    () => kubernetesVersionLdflags("1.35"),
+    /not a Kubernetes release version: 1.35/,
+  );
 });
 
 Deno.test("goBinaryName skips a major-version suffix like go build does", () => {

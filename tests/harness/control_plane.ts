@@ -229,9 +229,11 @@ export async function startControlPlane(
       `${adminToken},admin,admin-uid,"system:masters"\n`,
       { mode: 0o600 },
     );
-    await Deno.writeTextFile(`${dir}/sa.key`, await generateSigningKeyPem(), {
+    const signingKey = await generateSigningKeyPem();
+    await Deno.writeTextFile(`${dir}/sa.key`, signingKey.privateKey, {
       mode: 0o600,
     });
+    await Deno.writeTextFile(`${dir}/sa.pub`, signingKey.publicKey);
     await Deno.mkdir(`${dir}/certs`);
     const securePort = freePort();
     const apiserver = new ManagedProcess({
@@ -250,7 +252,7 @@ export async function startControlPlane(
         "--endpoint-reconciler-type=none",
         `--token-auth-file=${dir}/tokens.csv`,
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        `--service-account-key-file=${dir}/sa.key`,
+        `--service-account-key-file=${dir}/sa.pub`,
         `--service-account-signing-key-file=${dir}/sa.key`,
       ],
       env: {},

@@ -7,7 +7,7 @@
 import { type KubeHttp, type KubeObject } from "../../lib/kube_http.ts";
 import { applyObjects, parseManifests } from "./apply.ts";
 import { KNATIVE_CRD_FILES } from "./build.ts";
-import { delay } from "./wait.ts";
+import { eventually } from "./wait.ts";
 
 /** Reads the Knative CRDs (Service, ApiServerSource, PingSource, Broker, Trigger) from the build cache. */
 export async function readKnativeCrds(dir: string): Promise<KubeObject[]> {
@@ -24,9 +24,10 @@ export async function readKnativeCrds(dir: string): Promise<KubeObject[]> {
 }
 
 /**
- * Applies the CRDs and waits until each is `Established` (its names
- * accepted and its API served). Throws naming the CRD that did not get
- * there, with its conditions.
+ * Applies the CRDs and waits until each is `Established` (names accepted)
+ * and its resources can be listed (the apiserver answers 429 "storage is
+ * (re)initializing" for a moment after Established). Throws naming the CRD
+ * that did not get there, with its conditions or the last answer.
  */
 export async function installCrds(
   kube: KubeHttp,
@@ -34,27 +35,40 @@ export async function installCrds(
   timeoutMs = 30_000,
 ): Promise<void> {
   await applyObjects(kube, crds);
-  const deadline = Date.now() + timeoutMs;
   for (const crd of crds) {
     const name = (crd.metadata as { name: string }).name;
     const path =
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
-    while (true) {
+    const current = await eventually(`CRD ${name} Established`, async () => {
       const current = await kube.request("GET", path);
       const conditions = ((current.status ?? {}) as {
-        conditions?: { type: string; status: string; message?: string }[];
+        conditions?: { type: string; status: string }[];
       }).conditions ?? [];
       if (
-        conditions.some((c) => c.type === "Established" && c.status === "True")
-      ) break;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `CRD ${name} not Established within ${timeoutMs} ms: ${
-            JSON.stringify(conditions)
-          }`,
-        );
+        !conditions.some((c) => c.type === "Established" && c.status === "True")
+      ) {
+        throw new Error(`conditions: ${JSON.stringify(conditions)}`);
       }
-      await delay(50);
+      return current;
+    }, timeoutMs);
+    const spec = current.spec as {
+      group: string;
+      names: { plural: string };
+      versions: { name: string; served: boolean }[];
+    };
+    for (const version of spec.versions.filter((v) => v.served)) {
+      await eventually(
+        `CRD ${name} ${version.name} serving lists`,
+        () =>
+          kube.request(
+            "GET",
+            `/apis/${spec.group}/${version.name}/${spec.names.plural}`,
+            {
+              query: { limit: "1" },
+            },
+          ),
+        timeoutMs,
+      );
     }
   }
 }

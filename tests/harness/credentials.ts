@@ -5,20 +5,38 @@
  * @module
  */
 
-/** A new ECDSA P-256 private key as a PKCS#8 PEM (kube-apiserver reads it for both signing and verifying ServiceAccount tokens). */
-export async function generateSigningKeyPem(): Promise<string> {
+/** A ServiceAccount token signing key pair as PEM. */
+export interface SigningKeyPem {
+  /** PKCS#8 private key (`--service-account-signing-key-file`). */
+  privateKey: string;
+  /** SPKI public key (`--service-account-key-file`). */
+  publicKey: string;
+}
+
+/** A new ECDSA P-256 key pair for signing ServiceAccount tokens (ES256). */
+export async function generateSigningKeyPem(): Promise<SigningKeyPem> {
   const pair = await crypto.subtle.generateKey(
     { name: "ECDSA", namedCurve: "P-256" },
     true,
     ["sign", "verify"],
   ) as CryptoKeyPair;
-  const der = new Uint8Array(
-    await crypto.subtle.exportKey("pkcs8", pair.privateKey),
-  );
+  return {
+    privateKey: pem(
+      "PRIVATE KEY",
+      await crypto.subtle.exportKey("pkcs8", pair.privateKey),
+    ),
+    publicKey: pem(
+      "PUBLIC KEY",
+      await crypto.subtle.exportKey("spki", pair.publicKey),
+    ),
+  };
+}
+
+function pem(label: string, der: ArrayBuffer): string {
   let binary = "";
-  for (const byte of der) binary += String.fromCharCode(byte);
+  for (const byte of new Uint8Array(der)) binary += String.fromCharCode(byte);
   const body = btoa(binary).match(/.{1,64}/g)!.join("\n");
-  return `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
 /** A random bearer token (32 bytes, hex). */
