@@ -6,9 +6,8 @@
  *
  * The adapter drops the objects of its initial list and only sends events
  * for changes seen by its watch, so {@linkcode startAdapter} returns once the
- * apiserver itself reports the adapter's watches as open
- * (`apiserver_longrunning_requests{verb="WATCH"}`), not when the process
- * merely runs.
+ * apiserver's audit log shows each of the adapter's watches started, not
+ * when the process merely runs.
  *
  * It binds `:8080` for health probes (not movable; a bind failure is
  * ignored by the adapter) and `PROFILING_PORT` for pprof, which is moved to
@@ -78,41 +77,76 @@ export class ApiServerSourceAdapter {
   }
 }
 
-/**
- * Counts the open WATCH requests on `group/resource` in the apiserver's
- * Prometheus text (`apiserver_longrunning_requests`).
- */
-export function countWatches(
-  metrics: string,
-  group: string,
-  resource: string,
-): number {
-  let total = 0;
-  for (const line of metrics.split("\n")) {
-    if (!line.startsWith("apiserver_longrunning_requests{")) continue;
-    const close = line.lastIndexOf("}");
-    const labels = Object.fromEntries(
-      [...line.slice(line.indexOf("{") + 1, close).matchAll(/(\w+)="([^"]*)"/g)]
-        .map((m) => [m[1], m[2]]),
-    );
-    if (
-      labels.verb === "WATCH" && labels.group === group &&
-      labels.resource === resource && labels.subresource === ""
-    ) {
-      total += Number(line.slice(close + 1).trim()) || 0;
-    }
-  }
-  return total;
+/** One watch the adapter must open: a resource in a namespace (or in all). */
+export interface ExpectedWatch {
+  group: string;
+  resource: string;
+  /** Undefined for a watch across all namespaces. */
+  namespace?: string;
 }
 
-async function watchCounts(
-  cp: ControlPlane,
-  config: SourceConfig,
-): Promise<number[]> {
-  const metrics = await cp.kube.request<string>("GET", "/metrics");
-  return config.resources.map((r) =>
-    countWatches(String(metrics), r.gvr.Group, r.gvr.Resource)
+/** The watches a source configuration opens: one per resource and namespace. */
+export function expectedWatches(config: SourceConfig): ExpectedWatch[] {
+  return config.resources.flatMap((r) =>
+    config.allNamespaces
+      ? [{ group: r.gvr.Group, resource: r.gvr.Resource }]
+      : config.namespaces.map((namespace) => ({
+        group: r.gvr.Group,
+        resource: r.gvr.Resource,
+        namespace,
+      }))
   );
+}
+
+interface AuditEvent {
+  stage?: string;
+  verb?: string;
+  userAgent?: string;
+  objectRef?: { resource?: string; apiGroup?: string; namespace?: string };
+}
+
+/**
+ * The expected watches that do not yet appear, as started by the adapter
+ * (`ResponseStarted`, user agent `apiserver_receive_adapter/…`), in these
+ * apiserver audit log lines.
+ */
+export function missingWatches(
+  auditLines: string[],
+  expected: ExpectedWatch[],
+): ExpectedWatch[] {
+  const started: AuditEvent[] = [];
+  for (const line of auditLines) {
+    if (!line.trim()) continue;
+    const event = JSON.parse(line) as AuditEvent;
+    if (
+      event.verb === "watch" && event.stage === "ResponseStarted" &&
+      event.userAgent?.startsWith(ADAPTER_USER_AGENT)
+    ) started.push(event);
+  }
+  return expected.filter((want) =>
+    !started.some(({ objectRef: ref = {} }) =>
+      ref.resource === want.resource &&
+      (ref.apiGroup ?? "") === want.group &&
+      ref.namespace === want.namespace
+    )
+  );
+}
+
+/** How the adapter's client introduces itself to the apiserver. */
+export const ADAPTER_USER_AGENT = "apiserver_receive_adapter/";
+
+async function auditSize(path: string): Promise<number> {
+  return await Deno.stat(path).then((info) => info.size, () => 0);
+}
+
+async function auditLinesSince(
+  path: string,
+  offset: number,
+): Promise<string[]> {
+  const bytes = await Deno.readFile(path).catch(() => new Uint8Array());
+  const text = new TextDecoder().decode(bytes.subarray(offset));
+  // the last line may still be being written
+  return text.split("\n").slice(0, -1);
 }
 
 /**
@@ -125,7 +159,7 @@ export async function startAdapter(
   options: AdapterOptions,
 ): Promise<ApiServerSourceAdapter> {
   const config = options.sourceConfig;
-  const before = await watchCounts(cp, config);
+  const auditOffset = await auditSize(cp.auditLogPath);
   const env: Record<string, string> = {
     NAME: options.name,
     NAMESPACE: options.namespace,
@@ -151,12 +185,13 @@ export async function startAdapter(
     cp.own(() => process.stop()),
   );
   try {
-    const perResource = config.allNamespaces ? 1 : config.namespaces.length;
+    const expected = expectedWatches(config);
     const timeoutMs = options.watchTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      const now = await watchCounts(cp, config);
-      if (now.every((count, i) => count >= before[i]! + perResource)) break;
+      const lines = await auditLinesSince(cp.auditLogPath, auditOffset);
+      const missing = missingWatches(lines, expected);
+      if (missing.length === 0) break;
       if (process.exitStatus) {
         throw new Error(
           `adapter ${options.name} exited with code ${process.exitStatus.code}; last log lines:\n` +
@@ -165,7 +200,8 @@ export async function startAdapter(
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `adapter ${options.name}: watches not open within ${timeoutMs} ms; last log lines:\n` +
+          `adapter ${options.name}: watches not open within ${timeoutMs} ms ` +
+            `(missing ${JSON.stringify(missing)}); last log lines:\n` +
             await process.tail(),
         );
       }

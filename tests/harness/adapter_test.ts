@@ -1,23 +1,90 @@
 import assert from "node:assert/strict";
-import { countWatches } from "./adapter.ts";
+import {
+  expectedWatches,
+  missingWatches,
+  type SourceConfig,
+} from "./adapter.ts";
 
-const METRICS =
-  `# HELP apiserver_longrunning_requests [ALPHA] Gauge of all active long-running apiserver requests
-# TYPE apiserver_longrunning_requests gauge
-apiserver_longrunning_requests{component="apiserver",group="",resource="configmaps",scope="namespace",subresource="",verb="WATCH",version="v1"} 2
-apiserver_longrunning_requests{component="apiserver",group="",resource="configmaps",scope="cluster",subresource="",verb="WATCH",version="v1"} 1
-apiserver_longrunning_requests{component="apiserver",group="",resource="pods",scope="namespace",subresource="log",verb="CONNECT",version="v1"} 4
-apiserver_longrunning_requests{component="apiserver",group="apps",resource="statefulsets",scope="namespace",subresource="",verb="WATCH",version="v1"} 1
-apiserver_request_total{code="200",component="apiserver",group="",resource="configmaps",verb="WATCH"} 9
-`;
+// Shaped like the lines kube-apiserver 1.35 writes for the real adapter.
+function auditLine(
+  objectRef: Record<string, string>,
+  overrides: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    kind: "Event",
+    apiVersion: "audit.k8s.io/v1",
+    level: "Metadata",
+    stage: "ResponseStarted",
+    requestURI:
+      "/api/v1/namespaces/default/serviceaccounts?sendInitialEvents=true&watch=true",
+    verb: "watch",
+    userAgent:
+      "apiserver_receive_adapter/v0.0.0 (linux/amd64) kubernetes/$Format",
+    objectRef: { apiVersion: "v1", ...objectRef },
+    ...overrides,
+  });
+}
 
-Deno.test("countWatches sums open WATCH requests of one resource over scopes", () => {
-  assert.equal(countWatches(METRICS, "", "configmaps"), 3);
-  assert.equal(countWatches(METRICS, "apps", "statefulsets"), 1);
+const CONFIG: SourceConfig = {
+  namespaces: ["a", "b"],
+  allNamespaces: false,
+  resources: [
+    {
+      gvr: {
+        Group: "database.example.com",
+        Version: "v1",
+        Resource: "mysqlclusters",
+      },
+    },
+    { gvr: { Group: "", Version: "v1", Resource: "serviceaccounts" } },
+  ],
+  mode: "Resource",
+};
+
+Deno.test("expectedWatches opens one watch per resource and namespace", () => {
+  assert.equal(expectedWatches(CONFIG).length, 4);
+  assert.deepEqual(expectedWatches({ ...CONFIG, allNamespaces: true }), [
+    { group: "database.example.com", resource: "mysqlclusters" },
+    { group: "", resource: "serviceaccounts" },
+  ]);
 });
 
-Deno.test("countWatches ignores other verbs, subresources and groups", () => {
-  assert.equal(countWatches(METRICS, "", "pods"), 0);
-  assert.equal(countWatches(METRICS, "", "statefulsets"), 0);
-  assert.equal(countWatches("", "", "configmaps"), 0);
+Deno.test("missingWatches is empty once every watch has started", () => {
+  const lines = [
+    auditLine({
+      resource: "mysqlclusters",
+      apiGroup: "database.example.com",
+      namespace: "a",
+    }),
+    auditLine({
+      resource: "mysqlclusters",
+      apiGroup: "database.example.com",
+      namespace: "b",
+    }),
+    auditLine({ resource: "serviceaccounts", namespace: "a" }),
+    auditLine({ resource: "serviceaccounts", namespace: "b" }),
+  ];
+  assert.deepEqual(missingWatches(lines, expectedWatches(CONFIG)), []);
+});
+
+Deno.test("missingWatches ignores other clients, other stages and other namespaces", () => {
+  const lines = [
+    auditLine({ resource: "serviceaccounts", namespace: "a" }, {
+      userAgent: "kube-apiserver/v1.35.4 (linux/amd64) kubernetes/abc",
+    }),
+    auditLine({ resource: "serviceaccounts", namespace: "a" }, {
+      stage: "ResponseComplete",
+    }),
+    auditLine({ resource: "serviceaccounts", namespace: "c" }),
+    auditLine({ resource: "serviceaccounts" }),
+    "",
+  ];
+  const config = {
+    ...CONFIG,
+    namespaces: ["a"],
+    resources: [CONFIG.resources[1]!],
+  };
+  assert.deepEqual(missingWatches(lines, expectedWatches(config)), [
+    { group: "", resource: "serviceaccounts", namespace: "a" },
+  ]);
 });

@@ -54,6 +54,10 @@ export class ControlPlane {
   readonly caCert: string;
   /** Path of the admin kubeconfig (user `admin`, group `system:masters`). */
   readonly kubeconfigPath: string;
+  /** The apiserver's audit log (JSON lines; WATCH requests only). */
+  get auditLogPath(): string {
+    return `${this.dir}/logs/audit.log`;
+  }
   /** Admin client over one pooled connection. */
   readonly kube: KubeHttp;
   /** The components this control plane runs. */
@@ -235,6 +239,20 @@ export async function startControlPlane(
     });
     await Deno.writeTextFile(`${dir}/sa.pub`, signingKey.publicKey);
     await Deno.mkdir(`${dir}/certs`);
+    // Audit only WATCH requests: that is how the harness sees an adapter's
+    // watches open (see adapter.ts).
+    await Deno.writeTextFile(
+      `${dir}/audit-policy.yaml`,
+      [
+        "apiVersion: audit.k8s.io/v1",
+        "kind: Policy",
+        'omitStages: ["RequestReceived"]',
+        "rules:",
+        '  - level: Metadata\n    verbs: ["watch"]',
+        "  - level: None",
+        "",
+      ].join("\n"),
+    );
     const securePort = freePort();
     const apiserver = new ManagedProcess({
       name: "kube-apiserver",
@@ -254,6 +272,9 @@ export async function startControlPlane(
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         `--service-account-key-file=${dir}/sa.pub`,
         `--service-account-signing-key-file=${dir}/sa.key`,
+        `--audit-policy-file=${dir}/audit-policy.yaml`,
+        `--audit-log-path=${dir}/logs/audit.log`,
+        "--audit-log-mode=blocking",
       ],
       env: {},
       logPath: `${dir}/logs/kube-apiserver.log`,

@@ -15,7 +15,7 @@ export function delay(ms: number): Promise<void> {
  */
 export async function eventually<T>(
   what: string,
-  attempt: () => Promise<T>,
+  attempt: () => T | Promise<T>,
   timeoutMs = 10_000,
   intervalMs = 50,
 ): Promise<T> {

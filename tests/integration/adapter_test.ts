@@ -104,7 +104,7 @@ Deno.test("ApiServerSource adapter delivers real CloudEvents to a sink", async (
     "an object created after start arrives as an add event",
     async () => {
       await applyObjects(cp.kube, [widget("hello", 3)]);
-      const [event] = await eventually("add event for hello", async () => {
+      const [event] = await eventually("add event for hello", () => {
         const found = forName("hello");
         assert.ok(found.length > 0);
         return found;
@@ -141,7 +141,7 @@ Deno.test("ApiServerSource adapter delivers real CloudEvents to a sink", async (
 
   await t.step("a change arrives as an update event", async () => {
     await applyObjects(cp.kube, [widget("hello", 4)]);
-    const update = await eventually("update event for hello", async () => {
+    const update = await eventually("update event for hello", () => {
       const found = forName("hello").find((d) =>
         d.headers["ce-type"] === "dev.knative.apiserver.resource.update"
       );
@@ -163,7 +163,7 @@ Deno.test("ApiServerSource adapter delivers real CloudEvents to a sink", async (
       ]);
       await eventually(
         "marker event",
-        async () => assert.ok(forName("marker").length > 0),
+        () => assert.ok(forName("marker").length > 0),
         30_000,
       );
       const fiveHundred = forName("fail-500");
@@ -188,7 +188,7 @@ Deno.test("ApiServerSource adapter delivers real CloudEvents to a sink", async (
       "DELETE",
       "/apis/test.example.com/v1/namespaces/events/widgets/hello",
     );
-    await eventually("delete event for hello", async () =>
+    await eventually("delete event for hello", () =>
       assert.ok(
         forName("hello").some((d) =>
           d.headers["ce-type"] === "dev.knative.apiserver.resource.delete"
