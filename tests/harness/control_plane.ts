@@ -198,10 +198,13 @@ export async function startControlPlane(
   });
   await Deno.writeTextFile(`${dir}/owner.pid`, String(Deno.pid));
   const processes: ManagedProcess[] = [];
+  let started: ControlPlane | undefined;
   const cleanup = async () => {
+    if (started) return await started.stop();
     for (const process of [...processes].reverse()) await process.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
+  // On SIGINT/SIGTERM: the whole stop (adapters first) once started.
   const unregister = registerCleanup(cleanup);
   try {
     await Deno.mkdir(`${dir}/logs`);
@@ -305,7 +308,7 @@ export async function startControlPlane(
       renderKubeconfig({ server, caCert, token: adminToken, name: "admin" }),
       { mode: 0o600 },
     );
-    return new ControlPlane({
+    return started = new ControlPlane({
       dir,
       server,
       caCert,
@@ -399,7 +402,7 @@ export async function sweepStaleDirs(
       // maybe being created right now by another process: give it a minute
       const info = await Deno.stat(dir).catch(() => null);
       if (!info?.mtime || Date.now() - info.mtime.getTime() < 60_000) continue;
-    } else if (processExists(Number(owner))) continue;
+    } else if (await processExists(Number(owner))) continue;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     removed.push(dir);
   }

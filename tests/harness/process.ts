@@ -105,14 +105,24 @@ function trySignal(child: Deno.ChildProcess, signal: Deno.Signal): void {
   }
 }
 
-/** True while a process with this id exists (zombies included). */
-export function processExists(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * True while a process with this id exists (zombies included). Asks the
+ * shell's `kill -0`: Deno allows reading `/proc` only with --allow-all.
+ */
+export async function processExists(pid: number): Promise<boolean> {
+  const { success } = await new Deno.Command("sh", {
+    args: ["-c", 'kill -0 "$1" 2>/dev/null', "sh", String(pid)],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return success;
+}
+
+/** The ids among `pids` whose processes still exist. */
+export async function runningOf(pids: number[]): Promise<number[]> {
+  const alive = await Promise.all(pids.map(processExists));
+  return pids.filter((_, i) => alive[i]);
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

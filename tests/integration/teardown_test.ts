@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { sweepStaleDirs } from "../harness/control_plane.ts";
-import { processExists } from "../harness/process.ts";
+import { runningOf } from "../harness/process.ts";
 import { eventually } from "../harness/wait.ts";
 
 const FIXTURE =
@@ -10,7 +10,8 @@ interface Held {
   child: Deno.ChildProcess;
   dir: string;
   pids: number[];
-  stderr: Promise<string>;
+  /** stderr, once the fixture has exited */
+  output: Promise<string>;
 }
 
 /** Runs the fixture until it reports its control plane. */
@@ -42,10 +43,17 @@ async function hold(mode: "wait" | "throw"): Promise<Held> {
     }
     text += value;
   }
-  reader.releaseLock();
-  await child.stdout.cancel().catch(() => {});
+  // keep draining stdout until the fixture exits
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
   const { dir, pids } = JSON.parse(text.slice(0, text.indexOf("\n")));
-  return { child, dir, pids, stderr };
+  return {
+    child,
+    dir,
+    pids,
+    output: Promise.all([stderr, drained]).then(([e]) => e),
+  };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -53,8 +61,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function assertNothingLeft(held: Held): Promise<void> {
-  await eventually("every child process ends", () => {
-    const alive = held.pids.filter(processExists);
+  await eventually("every child process ends", async () => {
+    const alive = await runningOf(held.pids);
     assert.deepEqual(alive, [], `still running: ${alive.join(", ")}`);
   }, 10_000);
   assert.equal(await exists(held.dir), false, `${held.dir} removed`);
@@ -63,14 +71,15 @@ async function assertNothingLeft(held: Held): Promise<void> {
 Deno.test("control plane teardown on Ctrl-C leaves no process and no directory", async () => {
   const held = await hold("wait");
   assert.equal(held.pids.length, 3, "etcd, kube-apiserver and the adapter");
-  assert.deepEqual(
-    held.pids.filter((pid) => !processExists(pid)),
-    [],
-    await held.child.status.then(async () => await held.stderr),
-  );
+  const running = await runningOf(held.pids);
+  const missing = held.pids.filter((pid) => !running.includes(pid));
+  if (missing.length > 0) {
+    held.child.kill("SIGKILL");
+    assert.fail(`not running: ${missing.join(", ")}\n${await held.output}`);
+  }
   held.child.kill("SIGINT");
   const status = await held.child.status;
-  await held.stderr;
+  await held.output;
   assert.equal(status.code, 130);
   await assertNothingLeft(held);
 });
@@ -79,7 +88,7 @@ Deno.test("control plane teardown on a failure leaves no process and no director
   const held = await hold("throw");
   const status = await held.child.status;
   assert.notEqual(status.code, 0);
-  assert.match(await held.stderr, /fixture failure after start/);
+  assert.match(await held.output, /fixture failure after start/);
   await assertNothingLeft(held);
 });
 
@@ -87,9 +96,9 @@ Deno.test("control plane children die with a killed test process; the next start
   const held = await hold("wait");
   held.child.kill("SIGKILL");
   await held.child.status;
-  await held.stderr;
-  await eventually("every child process ends", () => {
-    assert.deepEqual(held.pids.filter(processExists), []);
+  await held.output;
+  await eventually("every child process ends", async () => {
+    assert.deepEqual(await runningOf(held.pids), []);
   }, 10_000);
   assert.ok(await exists(held.dir), "nothing could remove it yet");
   const removed = await sweepStaleDirs();
