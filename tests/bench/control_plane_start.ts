@@ -7,7 +7,7 @@
  * @module
  */
 
-import { startAdapter } from "../harness/adapter.ts";
+import { resourceSource, startAdapter } from "../harness/adapter.ts";
 import { ensureBinaries } from "../harness/build.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 
@@ -41,14 +41,11 @@ for (let run = 1; run <= RUNS; run++) {
     name: "bench",
     namespace: "default",
     sink: "http://127.0.0.1:9/",
-    sourceConfig: {
-      namespaces: ["default"],
-      allNamespaces: false,
-      resources: [{
-        gvr: { Group: "apps", Version: "v1", Resource: "statefulsets" },
-      }],
-      mode: "Resource",
-    },
+    sourceConfig: resourceSource("default", {
+      Group: "apps",
+      Version: "v1",
+      Resource: "statefulsets",
+    }),
   });
   adapterReady.push(performance.now() - t);
   for (const process of [...cp.processes, adapter.process]) {

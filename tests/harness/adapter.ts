@@ -36,6 +36,26 @@ export interface SourceConfig {
   mode: "Resource" | "Reference";
 }
 
+/**
+ * A Resource-mode source watching one resource in one namespace.
+ *
+ * @example
+ * ```ts
+ * resourceSource("default", { Group: "apps", Version: "v1", Resource: "statefulsets" });
+ * ```
+ */
+export function resourceSource(
+  namespace: string,
+  gvr: SourceResource["gvr"],
+): SourceConfig {
+  return {
+    namespaces: [namespace],
+    allNamespaces: false,
+    resources: [{ gvr }],
+    mode: "Resource",
+  };
+}
+
 /** Options of {@linkcode startAdapter}. */
 export interface AdapterOptions {
   /** The ApiServerSource's name (`NAME`). */
