@@ -1,0 +1,105 @@
+/**
+ * The MySQLCluster CustomResourceDefinition, generated from the schema in
+ * `mysql_cluster_schema.ts`. `deno task crd` writes it to
+ * `knative/mysqlcluster_crd.yaml`; a test fails when that file drifts.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+import {
+  GROUP,
+  KIND,
+  MYSQL_CLUSTER_SCHEMA,
+  PLURAL,
+  SHORT_NAME,
+  SINGULAR,
+  VERSION,
+} from "./mysql_cluster_schema.ts";
+
+/** Where the generated CRD lives, relative to the repository root. */
+export const CRD_PATH = "knative/mysqlcluster_crd.yaml";
+
+/** The CRD object. */
+export function mysqlClusterCrd(): Record<string, unknown> {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${PLURAL}.${GROUP}`,
+      labels: {
+        "app.kubernetes.io/name": "mysql-operator-fn",
+        "app.kubernetes.io/component": "crd",
+      },
+    },
+    spec: {
+      group: GROUP,
+      scope: "Namespaced",
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: [SHORT_NAME],
+        categories: ["all"],
+      },
+      versions: [{
+        name: VERSION,
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: MYSQL_CLUSTER_SCHEMA },
+        subresources: {
+          status: {},
+          scale: {
+            specReplicasPath: ".spec.replicas",
+            statusReplicasPath: ".status.replicas",
+            labelSelectorPath: ".status.selector",
+          },
+        },
+        additionalPrinterColumns: [
+          {
+            name: "Ready",
+            type: "string",
+            jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+            description: "Whether every replica is ready.",
+          },
+          {
+            name: "Phase",
+            type: "string",
+            jsonPath: ".status.phase",
+            description: "Summary of the cluster's state.",
+          },
+          {
+            name: "Replicas",
+            type: "integer",
+            jsonPath: ".spec.replicas",
+            description: "Desired number of pods.",
+          },
+          {
+            name: "Version",
+            type: "string",
+            jsonPath: ".spec.version",
+            description: "MySQL version.",
+          },
+          {
+            name: "Age",
+            type: "date",
+            jsonPath: ".metadata.creationTimestamp",
+          },
+        ],
+      }],
+    },
+  };
+}
+
+/** The CRD as the YAML committed in `knative/`. */
+export function renderCrdYaml(): string {
+  return "# Generated from lib/mysql_cluster_schema.ts by `deno task crd`. Do not edit.\n" +
+    stringify(mysqlClusterCrd(), { lineWidth: 0 });
+}
+
+if (import.meta.main) {
+  const path = new URL(`../${CRD_PATH}`, import.meta.url);
+  await Deno.writeTextFile(path, renderCrdYaml());
+  console.error(`wrote ${CRD_PATH}`);
+}

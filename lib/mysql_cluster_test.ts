@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { SPEC_KEYS, STATUS_KEYS } from "./mysql_cluster.ts";
+import { SPEC_FIELDS, STATUS_FIELDS } from "./mysql_cluster_schema.ts";
+import { CRD_PATH, renderCrdYaml } from "./crd.ts";
+
+Deno.test("MySQLClusterSpec type has exactly the schema's spec fields", () => {
+  assert.deepEqual(Object.keys(SPEC_KEYS).sort(), [...SPEC_FIELDS].sort());
+});
+
+Deno.test("MySQLClusterStatus type has exactly the schema's status fields", () => {
+  assert.deepEqual(Object.keys(STATUS_KEYS).sort(), [...STATUS_FIELDS].sort());
+});
+
+Deno.test("committed CRD YAML matches the schema (run `deno task crd` after changing it)", async () => {
+  const committed = await Deno.readTextFile(
+    new URL(`../${CRD_PATH}`, import.meta.url),
+  );
+  assert.equal(committed, renderCrdYaml());
+});
