@@ -1,0 +1,195 @@
+/**
+ * A cluster's status as a pure function of the cluster, the check of its
+ * spec and the observed StatefulSet. Recomputing from the same observation
+ * gives the same status — `lastTransitionTime` and `lastUpdate` included —
+ * so a reconcile of an unchanged cluster writes nothing (and wakes nothing).
+ *
+ * @module
+ */
+
+import type { KubeObject } from "./kube_http.ts";
+import { selectorString } from "./labels.ts";
+import type {
+  Condition,
+  MySQLCluster,
+  MySQLClusterStatus,
+  Phase,
+} from "./mysql_cluster.ts";
+import { DEFAULTS } from "./mysql_cluster_schema.ts";
+import type { SpecCheck } from "./validate.ts";
+
+/** What the StatefulSet reports, as far as status needs it. */
+interface StatefulSetView {
+  generation: number;
+  observedGeneration: number;
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+}
+
+function view(statefulSet: KubeObject): StatefulSetView {
+  const metadata = (statefulSet.metadata ?? {}) as { generation?: number };
+  const status = (statefulSet.status ?? {}) as Record<
+    string,
+    number | undefined
+  >;
+  return {
+    generation: metadata.generation ?? 0,
+    observedGeneration: status.observedGeneration ?? 0,
+    replicas: status.replicas ?? 0,
+    readyReplicas: status.readyReplicas ?? 0,
+    updatedReplicas: status.updatedReplicas ?? 0,
+  };
+}
+
+interface Summary {
+  phase: Phase;
+  ready: Condition["status"];
+  reason: string;
+  message: string;
+}
+
+function summarize(
+  check: SpecCheck,
+  replicas: number,
+  previous: Phase | undefined,
+  statefulSet: StatefulSetView | undefined,
+): Summary {
+  if (!check.ok) {
+    return {
+      phase: "Invalid",
+      ready: "False",
+      reason: "InvalidSpec",
+      message: check.problems.join("; "),
+    };
+  }
+  if (!statefulSet) {
+    return {
+      phase: "Pending",
+      ready: "False",
+      reason: "StatefulSetNotFound",
+      message: "the StatefulSet has not been created yet",
+    };
+  }
+  const ready = statefulSet.readyReplicas;
+  const rolledOut = statefulSet.observedGeneration >= statefulSet.generation &&
+    statefulSet.replicas >= replicas && statefulSet.updatedReplicas >= replicas;
+  if (replicas === 0) {
+    return {
+      phase: "Stopped",
+      ready: "False",
+      reason: "ScaledToZero",
+      message: "replicas is 0: no MySQL pod runs; the data volumes are kept",
+    };
+  }
+  const counts = `${ready}/${replicas} replicas ready`;
+  if (rolledOut && ready >= replicas) {
+    return {
+      phase: "Ready",
+      ready: "True",
+      reason: "AllReplicasReady",
+      message: counts,
+    };
+  }
+  if (rolledOut && (previous === "Ready" || previous === "Degraded")) {
+    return {
+      phase: "Degraded",
+      ready: "False",
+      reason: "ReplicasNotReady",
+      message: counts,
+    };
+  }
+  return {
+    phase: "Provisioning",
+    ready: "False",
+    reason: rolledOut ? "ReplicasNotReady" : "RollingOut",
+    message: rolledOut
+      ? counts
+      : `${counts}, ${statefulSet.updatedReplicas}/${replicas} up to date`,
+  };
+}
+
+/**
+ * The status the cluster should have. `now` (an RFC 3339 time) is used only
+ * where something changed.
+ */
+export function computeStatus(
+  cluster: MySQLCluster,
+  check: SpecCheck,
+  statefulSet: KubeObject | undefined,
+  now: string,
+): MySQLClusterStatus {
+  const old = cluster.status ?? {};
+  const generation = cluster.metadata.generation ?? 0;
+  const replicas = check.ok
+    ? check.spec.replicas
+    : typeof cluster.spec?.replicas === "number"
+    ? cluster.spec.replicas
+    : DEFAULTS.replicas;
+  const observed = statefulSet ? view(statefulSet) : undefined;
+  const summary = summarize(check, replicas, old.phase, observed);
+  const previousReady = old.conditions?.find((c) => c.type === "Ready");
+  const ready: Condition = {
+    type: "Ready",
+    status: summary.ready,
+    reason: summary.reason,
+    message: summary.message,
+    lastTransitionTime: previousReady?.status === summary.ready
+      ? previousReady.lastTransitionTime
+      : now,
+    observedGeneration: generation,
+  };
+  const next: MySQLClusterStatus = {
+    replicas,
+    readyReplicas: observed?.readyReplicas ?? 0,
+    phase: summary.phase,
+    observedGeneration: generation,
+    selector: selectorString(cluster),
+    conditions: [
+      ready,
+      ...(old.conditions ?? []).filter((c) => c.type !== "Ready"),
+    ],
+  };
+  const { lastUpdate, ...oldRest } = old;
+  next.lastUpdate = lastUpdate !== undefined && sameJson(oldRest, next)
+    ? lastUpdate
+    : now;
+  return next;
+}
+
+/** True when writing `next` would change the stored status. */
+export function statusChanged(
+  old: MySQLClusterStatus | undefined,
+  next: MySQLClusterStatus,
+): boolean {
+  return !sameJson(old ?? {}, next);
+}
+
+/** Structural equality of JSON values, ignoring key order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (
+    typeof a !== "object" || typeof b !== "object" || a === null || b === null
+  ) {
+    return false;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length &&
+      a.every((v, i) => sameJson(v, other[i]));
+  }
+  const ka = Object.keys(a).filter((k) =>
+    (a as Record<string, unknown>)[k] !== undefined
+  );
+  const kb = Object.keys(b).filter((k) =>
+    (b as Record<string, unknown>)[k] !== undefined
+  );
+  return ka.length === kb.length &&
+    ka.every((k) =>
+      sameJson(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+      )
+    );
+}
