@@ -104,6 +104,10 @@ export function desiredSecret(
   };
 }
 
+const MYSQL_SERVICE_PORTS = [
+  { name: "mysql", port: MYSQL_PORT, targetPort: "mysql", protocol: "TCP" },
+];
+
 /** The headless Service that gives each pod a stable DNS name. */
 export function desiredHeadlessService(cluster: MySQLCluster): KubeObject {
   return {
@@ -118,12 +122,7 @@ export function desiredHeadlessService(cluster: MySQLCluster): KubeObject {
       clusterIP: "None",
       publishNotReadyAddresses: true,
       selector: selectorLabels(cluster),
-      ports: [{
-        name: "mysql",
-        port: MYSQL_PORT,
-        targetPort: "mysql",
-        protocol: "TCP",
-      }],
+      ports: MYSQL_SERVICE_PORTS,
     },
   };
 }
@@ -141,12 +140,7 @@ export function desiredClientService(cluster: MySQLCluster): KubeObject {
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(cluster),
-      ports: [{
-        name: "mysql",
-        port: MYSQL_PORT,
-        targetPort: "mysql",
-        protocol: "TCP",
-      }],
+      ports: MYSQL_SERVICE_PORTS,
     },
   };
 }

@@ -28,6 +28,8 @@ async function refused(promise: Promise<unknown>): Promise<KubeApiError> {
 
 Deno.test("MySQLCluster CRD is enforced by a real apiserver", async (t) => {
   await using cp = await startControlPlane();
+  const refusedCreate = (name: string, spec: Record<string, unknown>) =>
+    refused(cp.kube.request("POST", BASE, { body: cluster(name, spec) }));
   const committed = parseManifests(
     await Deno.readTextFile(`${REPO_ROOT}/${CRD_PATH}`),
   );
@@ -67,15 +69,11 @@ Deno.test("MySQLCluster CRD is enforced by a real apiserver", async (t) => {
   );
 
   await t.step("negative replicas are refused", async () => {
-    const error = await refused(
-      cp.kube.request("POST", BASE, {
-        body: cluster("neg", {
-          version: "8.4",
-          storageSize: "1Gi",
-          replicas: -1,
-        }),
-      }),
-    );
+    const error = await refusedCreate("neg", {
+      version: "8.4",
+      storageSize: "1Gi",
+      replicas: -1,
+    });
     assert.equal(error.status, 422);
     assert.match(
       error.message,
@@ -84,24 +82,19 @@ Deno.test("MySQLCluster CRD is enforced by a real apiserver", async (t) => {
   });
 
   await t.step("too many replicas are refused", async () => {
-    const error = await refused(
-      cp.kube.request("POST", BASE, {
-        body: cluster("many", {
-          version: "8.4",
-          storageSize: "1Gi",
-          replicas: 10,
-        }),
-      }),
-    );
+    const error = await refusedCreate("many", {
+      version: "8.4",
+      storageSize: "1Gi",
+      replicas: 10,
+    });
     assert.match(error.message, /spec\.replicas.*less than or equal to 9/);
   });
 
   await t.step('"10 gigs" is refused as a storage size', async () => {
-    const error = await refused(
-      cp.kube.request("POST", BASE, {
-        body: cluster("gigs", { version: "8.4", storageSize: "10 gigs" }),
-      }),
-    );
+    const error = await refusedCreate("gigs", {
+      version: "8.4",
+      storageSize: "10 gigs",
+    });
     assert.equal(error.status, 422);
     assert.match(error.message, /spec\.storageSize: Invalid value: "10 gigs"/);
   });
@@ -109,21 +102,16 @@ Deno.test("MySQLCluster CRD is enforced by a real apiserver", async (t) => {
   await t.step(
     "a bad version and a bad memory quantity are refused",
     async () => {
-      const version = await refused(
-        cp.kube.request("POST", BASE, {
-          body: cluster("ver", { version: "latest", storageSize: "1Gi" }),
-        }),
-      );
+      const version = await refusedCreate("ver", {
+        version: "latest",
+        storageSize: "1Gi",
+      });
       assert.match(version.message, /spec\.version: Invalid value: "latest"/);
-      const memory = await refused(
-        cp.kube.request("POST", BASE, {
-          body: cluster("mem", {
-            version: "8.4",
-            storageSize: "1Gi",
-            resources: { cpu: 1, memory: "lots" },
-          }),
-        }),
-      );
+      const memory = await refusedCreate("mem", {
+        version: "8.4",
+        storageSize: "1Gi",
+        resources: { cpu: 1, memory: "lots" },
+      });
       assert.match(
         memory.message,
         /spec\.resources\.memory: Invalid value: "lots"/,
