@@ -27,7 +27,7 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
     }]);
     return await cp.kube.request<MySQLCluster>("GET", `${CLUSTERS}/db`);
   };
-  const children = async (cluster: MySQLCluster, observed = {}) => {
+  const children = (cluster: MySQLCluster, observed = {}) => {
     const check = checkSpec(cluster);
     assert.ok(check.ok);
     return desiredChildren(cluster, check.spec, observed, generatePassword());
@@ -39,7 +39,7 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
       storageSize: "10Gi",
       replicas: 3,
     });
-    const desired = await children(cluster);
+    const desired = children(cluster);
     for (const secret of desired.create) {
       await cp.kube.request("POST", "/api/v1/namespaces/default/secrets", {
         body: secret,
@@ -65,7 +65,7 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
       "GET",
       `${CLUSTERS}/db`,
     );
-    const desired = await children(cluster, { secret: {} });
+    const desired = children(cluster, { secret: {} });
     const before = await Promise.all(
       desired.apply.map(async (o) =>
         (await cp.kube.request("GET", await objectPath(cp.kube, o))).metadata
@@ -90,7 +90,7 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
         "GET",
         "/apis/apps/v1/namespaces/default/statefulsets/db",
       );
-      const desired = await children(cluster, { secret: {}, statefulSet });
+      const desired = children(cluster, { secret: {}, statefulSet });
       // the apiserver refuses any change of volumeClaimTemplates: this apply
       // succeeding proves the template was kept
       const [, , updated] = await apply(desired.apply);
