@@ -210,7 +210,10 @@ export const MYSQL_CLUSTER_SCHEMA: Schema = {
   properties: {
     apiVersion: { description: "API version of this object.", type: "string" },
     kind: { description: "Kind of this object.", type: "string" },
-    metadata: { type: "object" },
+    metadata: {
+      description: "Standard object metadata (name, namespace, labels, …).",
+      type: "object",
+    },
     spec: specSchema,
     status: statusSchema,
   },

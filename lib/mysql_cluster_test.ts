@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { SPEC_KEYS, STATUS_KEYS } from "./mysql_cluster.ts";
-import { SPEC_FIELDS, STATUS_FIELDS } from "./mysql_cluster_schema.ts";
+import {
+  MYSQL_CLUSTER_SCHEMA,
+  SPEC_FIELDS,
+  STATUS_FIELDS,
+} from "./mysql_cluster_schema.ts";
 import { CRD_PATH, renderCrdYaml } from "./crd.ts";
 
 Deno.test("MySQLClusterSpec type has exactly the schema's spec fields", () => {
@@ -16,4 +20,24 @@ Deno.test("committed CRD YAML matches the schema (run `deno task crd` after chan
     new URL(`../${CRD_PATH}`, import.meta.url),
   );
   assert.equal(committed, renderCrdYaml());
+});
+
+function undescribed(schema: Record<string, unknown>, path: string): string[] {
+  const missing = typeof schema.description === "string" && schema.description
+    ? []
+    : [path];
+  const properties = (schema.properties ?? {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  for (const [name, child] of Object.entries(properties)) {
+    missing.push(...undescribed(child, `${path}.${name}`));
+  }
+  const items = schema.items as Record<string, unknown> | undefined;
+  if (items) missing.push(...undescribed(items, `${path}[]`));
+  return missing;
+}
+
+Deno.test("MySQLCluster schema describes every field (kubectl explain teaches the API)", () => {
+  assert.deepEqual(undescribed(MYSQL_CLUSTER_SCHEMA, "mysqlcluster"), []);
 });
