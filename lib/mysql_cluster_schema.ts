@@ -210,10 +210,8 @@ export const MYSQL_CLUSTER_SCHEMA: Schema = {
   properties: {
     apiVersion: { description: "API version of this object.", type: "string" },
     kind: { description: "Kind of this object.", type: "string" },
-    metadata: {
-      description: "Standard object metadata (name, namespace, labels, …).",
-      type: "object",
-    },
+    // the apiserver describes metadata itself and refuses anything else here
+    metadata: { type: "object" },
     spec: specSchema,
     status: statusSchema,
   },
