@@ -17,6 +17,16 @@ export interface KubeHttpOptions {
   token?: string;
   /** PEM CA bundle that verifies the apiserver's serving certificate. */
   caCert?: string;
+  /** PEM client certificate and key (certificate authentication). */
+  clientCert?: { cert: string; key: string };
+  /**
+   * Supplies the `Authorization` header value when `token` is not set
+   * (rotated ServiceAccount tokens, exec plugins); cached for
+   * `authorizationTtlMs`.
+   */
+  authorization?: () => Promise<string | undefined>;
+  /** How long a supplied Authorization value is reused (default 60 s). */
+  authorizationTtlMs?: number;
   /** Per-call timeout in milliseconds (default 10 000). */
   timeoutMs?: number;
 }
@@ -31,6 +41,8 @@ export interface RequestOptions {
   query?: Record<string, string>;
   /** Overrides the client's timeout for this call. */
   timeoutMs?: number;
+  /** Overrides the Accept header (e.g. to ask for PartialObjectMetadata). */
+  accept?: string;
 }
 
 /** The apiserver answered with a non-2xx status, or could not be reached. */
@@ -75,15 +87,43 @@ export class KubeHttp {
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
   readonly #client: Deno.HttpClient;
+  readonly #authorization: KubeHttpOptions["authorization"];
+  readonly #authorizationTtlMs: number;
+  #cachedAuthorization:
+    | { value: string | undefined; until: number }
+    | undefined;
+  #requests = 0;
 
   /** Opens a pooled connection to `options.server`. */
   constructor(options: KubeHttpOptions) {
     this.#server = options.server.replace(/\/+$/, "");
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#authorization = options.authorization;
+    this.#authorizationTtlMs = options.authorizationTtlMs ?? 60_000;
+    const tls: Deno.CreateHttpClientOptions = {};
+    if (options.caCert) tls.caCerts = [options.caCert];
     this.#client = Deno.createHttpClient(
-      options.caCert ? { caCerts: [options.caCert] } : {},
+      options.clientCert ? { ...tls, ...options.clientCert } : tls,
     );
+  }
+
+  /** How many requests this client has sent (for measurements). */
+  get requestCount(): number {
+    return this.#requests;
+  }
+
+  async #authorizationHeader(): Promise<string | undefined> {
+    if (this.#token) return `Bearer ${this.#token}`;
+    if (!this.#authorization) return undefined;
+    const now = Date.now();
+    if (!this.#cachedAuthorization || this.#cachedAuthorization.until <= now) {
+      this.#cachedAuthorization = {
+        value: await this.#authorization(),
+        until: now + this.#authorizationTtlMs,
+      };
+    }
+    return this.#cachedAuthorization.value;
   }
 
   /** The apiserver's base URL. */
@@ -105,8 +145,11 @@ export class KubeHttp {
     for (const [k, v] of Object.entries(options.query ?? {})) {
       url.searchParams.set(k, v);
     }
-    const headers = new Headers({ accept: "application/json" });
-    if (this.#token) headers.set("authorization", `Bearer ${this.#token}`);
+    const headers = new Headers({
+      accept: options.accept ?? "application/json",
+    });
+    const authorization = await this.#authorizationHeader();
+    if (authorization) headers.set("authorization", authorization);
     let body: string | undefined;
     if (options.body !== undefined) {
       headers.set("content-type", options.contentType ?? "application/json");
@@ -116,6 +159,7 @@ export class KubeHttp {
     }
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     let response: Response;
+    this.#requests++;
     try {
       response = await fetch(url, {
         method,

@@ -1,0 +1,269 @@
+/**
+ * One reconcile of one MySQLCluster, read top-down as the story of a pass:
+ * read the cluster and its children (concurrently), compute what should
+ * exist (pure core), write only what differs (concurrently), write the
+ * status only when it changed, and record an Event on transitions.
+ *
+ * Events are hints: this always starts from the cluster as the API has it
+ * now, never from an event's payload.
+ *
+ * @module
+ */
+
+import { covers } from "./covers.ts";
+import {
+  childNames,
+  desiredChildren,
+  type ObservedChildren,
+} from "./desired_children.ts";
+import {
+  apply,
+  applyStatus,
+  createIfAbsent,
+  deleteIfPresent,
+  expandPersistentVolumeClaim,
+  getCluster,
+  getOptional,
+  getSecretMetadata,
+  listPersistentVolumeClaims,
+  objectPath,
+  recordEvent,
+} from "./kube_api.ts";
+import type { KubeHttp, KubeObject } from "./kube_http.ts";
+import { selectorString } from "./labels.ts";
+import type {
+  MySQLCluster,
+  MySQLClusterStatus,
+  Phase,
+} from "./mysql_cluster.ts";
+import { computeStatus, statusChanged } from "./status.ts";
+import { checkSpec } from "./validate.ts";
+
+/** What a reconcile did. */
+export interface ReconcileResult {
+  /** `namespace/name`. */
+  key: string;
+  /** `absent`: the cluster does not exist (deleted); `deleting`: it is being deleted. */
+  outcome: "reconciled" | "unchanged" | "invalid" | "absent" | "deleting";
+  /** The writes made, e.g. `apply StatefulSet db`, `status`. */
+  writes: string[];
+  /** The phase after the reconcile. */
+  phase?: Phase;
+}
+
+/** What the reconcile needs from outside besides the API. */
+export interface ReconcileContext {
+  kube: KubeHttp;
+  /** Current time, RFC 3339. */
+  now: () => string;
+  /** A fresh root password (used only when the Secret is missing). */
+  newPassword: () => string;
+  /** Called at each step (telemetry hooks in here). */
+  onStep?: (step: string, detail?: Record<string, unknown>) => void;
+}
+
+async function observeChildren(
+  kube: KubeHttp,
+  cluster: MySQLCluster,
+): Promise<ObservedChildren & { services: (KubeObject | undefined)[] }> {
+  const namespace = cluster.metadata.namespace ?? "default";
+  const names = childNames(cluster);
+  const [secret, statefulSet, headless, client, podDisruptionBudget, pvcs] =
+    await Promise.all([
+      getSecretMetadata(kube, namespace, names.secret),
+      getOptional(
+        kube,
+        objectPath({
+          apiVersion: "apps/v1",
+          kind: "StatefulSet",
+          namespace,
+          name: names.statefulSet,
+        }),
+      ),
+      getOptional(
+        kube,
+        objectPath({
+          apiVersion: "v1",
+          kind: "Service",
+          namespace,
+          name: names.headlessService,
+        }),
+      ),
+      getOptional(
+        kube,
+        objectPath({
+          apiVersion: "v1",
+          kind: "Service",
+          namespace,
+          name: names.clientService,
+        }),
+      ),
+      getOptional(
+        kube,
+        objectPath({
+          apiVersion: "policy/v1",
+          kind: "PodDisruptionBudget",
+          namespace,
+          name: names.podDisruptionBudget,
+        }),
+      ),
+      listPersistentVolumeClaims(kube, namespace, selectorString(cluster)),
+    ]);
+  const observed: ObservedChildren & { services: (KubeObject | undefined)[] } =
+    {
+      services: [headless, client],
+      persistentVolumeClaims: pvcs,
+    };
+  if (secret) observed.secret = secret;
+  if (statefulSet) observed.statefulSet = statefulSet;
+  if (podDisruptionBudget) observed.podDisruptionBudget = podDisruptionBudget;
+  return observed;
+}
+
+function observedFor(
+  object: KubeObject,
+  observed: ObservedChildren & { services: (KubeObject | undefined)[] },
+): KubeObject | undefined {
+  const name = (object.metadata as { name: string }).name;
+  switch (object.kind) {
+    case "StatefulSet":
+      return observed.statefulSet;
+    case "PodDisruptionBudget":
+      return observed.podDisruptionBudget;
+    case "Service":
+      return observed.services.find((s) =>
+        (s?.metadata as { name?: string } | undefined)?.name === name
+      );
+    default:
+      return undefined;
+  }
+}
+
+/** The Event a phase transition deserves, if any. */
+export function transitionEvent(
+  before: MySQLClusterStatus | undefined,
+  after: MySQLClusterStatus,
+): { type: "Normal" | "Warning"; reason: string; message: string } | undefined {
+  if (before?.phase === after.phase) return undefined;
+  const ready = after.conditions?.find((c) => c.type === "Ready");
+  const message = ready?.message ?? "";
+  switch (after.phase) {
+    case "Ready":
+      return { type: "Normal", reason: "Ready", message };
+    case "Degraded":
+      return { type: "Warning", reason: "Degraded", message };
+    case "Invalid":
+      return { type: "Warning", reason: "InvalidSpec", message };
+    case "Stopped":
+      return { type: "Normal", reason: "Stopped", message };
+    default:
+      return undefined;
+  }
+}
+
+/** Reconciles the MySQLCluster `namespace/name`. */
+export async function reconcile(
+  context: ReconcileContext,
+  namespace: string,
+  name: string,
+): Promise<ReconcileResult> {
+  const { kube } = context;
+  const step = context.onStep ?? (() => {});
+  const key = `${namespace}/${name}`;
+
+  // 1. Read the cluster as it is now.
+  const cluster = await getCluster(kube, namespace, name);
+  if (!cluster) return { key, outcome: "absent", writes: [] };
+  if (cluster.metadata.deletionTimestamp) {
+    // ownerReferences let the garbage collector remove the children
+    return { key, outcome: "deleting", writes: [] };
+  }
+
+  // 2. Read its children, all at once.
+  const check = checkSpec(cluster);
+  const observed = await observeChildren(kube, cluster);
+  step("observed", {
+    secret: Boolean(observed.secret),
+    statefulSet: Boolean(observed.statefulSet),
+  });
+
+  // 3. Write what differs: the Secret first (pods need it), then the rest concurrently.
+  const writes: string[] = [];
+  let statefulSet = observed.statefulSet;
+  if (check.ok) {
+    const desired = desiredChildren(
+      cluster,
+      check.spec,
+      observed,
+      context.newPassword(),
+    );
+    for (const object of desired.create) {
+      if (await createIfAbsent(kube, object)) {
+        writes.push(
+          `create ${object.kind} ${(object.metadata as { name: string }).name}`,
+        );
+      }
+    }
+    await Promise.all([
+      ...desired.apply.map(async (object) => {
+        const current = observedFor(object, observed);
+        if (current && covers(current, object)) return;
+        const stored = await apply(kube, object);
+        writes.push(
+          `apply ${object.kind} ${(object.metadata as { name: string }).name}`,
+        );
+        if (object.kind === "StatefulSet") statefulSet = stored;
+      }),
+      ...desired.delete.map(async (ref) => {
+        await deleteIfPresent(kube, ref);
+        writes.push(`delete ${ref.kind} ${ref.name}`);
+      }),
+      ...desired.expand.map(async (pvc) => {
+        await expandPersistentVolumeClaim(
+          kube,
+          pvc.namespace,
+          pvc.name,
+          pvc.storage,
+        );
+        writes.push(
+          `expand PersistentVolumeClaim ${pvc.name} to ${pvc.storage}`,
+        );
+      }),
+    ]);
+    step("children", { writes: writes.length });
+  }
+
+  // 4. Status, only when it changed; Events on transitions only.
+  const now = context.now();
+  const status = computeStatus(cluster, check, statefulSet, now);
+  const events = [];
+  if (!observed.statefulSet && statefulSet) {
+    events.push({
+      type: "Normal" as const,
+      reason: "Created",
+      message: `created the Services and the StatefulSet ${name}`,
+    });
+  }
+  if (statusChanged(cluster.status, status)) {
+    await applyStatus(kube, cluster, status);
+    writes.push("status");
+    const transition = transitionEvent(cluster.status, status);
+    if (transition) events.push(transition);
+  }
+  await Promise.all(
+    events.map((event) => recordEvent(kube, cluster, event, now)),
+  );
+  writes.push(...events.map((event) => `event ${event.reason}`));
+  step("status", { changed: writes.includes("status"), phase: status.phase });
+
+  return {
+    key,
+    outcome: !check.ok
+      ? "invalid"
+      : writes.length > 0
+      ? "reconciled"
+      : "unchanged",
+    writes,
+    phase: status.phase,
+  };
+}
