@@ -62,10 +62,11 @@ export class ControlPlane {
   readonly kube: KubeHttp;
   /** The components this control plane runs. */
   readonly binaries: Binaries;
-  /** etcd and kube-apiserver. */
-  readonly processes: readonly ManagedProcess[];
+  /** etcd and kube-apiserver (the array is replaced by a restart). */
+  readonly processes: ManagedProcess[];
   readonly #unregister: () => void;
   readonly #extraStops = new Set<() => Promise<void>>();
+  readonly #apiserverSpec: ManagedProcess["spec"];
   #stopped: Promise<void> | undefined;
 
   /** @internal use {@linkcode startControlPlane}. */
@@ -79,6 +80,8 @@ export class ControlPlane {
     processes: ManagedProcess[];
     unregister: () => void;
   }) {
+    this.#apiserverSpec =
+      init.processes.find((p) => p.spec.name === "kube-apiserver")!.spec;
     this.dir = init.dir;
     this.server = init.server;
     this.caCert = init.caCert;
@@ -156,6 +159,26 @@ export class ControlPlane {
   own(stop: () => Promise<void>): () => void {
     this.#extraStops.add(stop);
     return () => this.#extraStops.delete(stop);
+  }
+
+  /**
+   * Stops kube-apiserver only (etcd and its data stay), e.g. to test how
+   * clients behave while the API is unreachable.
+   */
+  async stopApiserver(): Promise<void> {
+    const index = this.processes.findIndex((p) =>
+      p.spec.name === "kube-apiserver"
+    );
+    if (index < 0) return;
+    await this.processes[index]!.stop();
+    this.processes.splice(index, 1);
+  }
+
+  /** Starts kube-apiserver again on the same port and waits until it is ready. */
+  async startApiserver(timeoutMs = 60_000): Promise<void> {
+    if (this.processes.some((p) => p.spec.name === "kube-apiserver")) return;
+    this.processes.push(new ManagedProcess(this.#apiserverSpec));
+    await waitReady(this.kube, this.processes, timeoutMs);
   }
 
   /** Stops everything it started and removes its directory. Idempotent. */

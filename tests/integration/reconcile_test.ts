@@ -1,0 +1,442 @@
+import assert from "node:assert/strict";
+import { CloudEvent, HTTP } from "cloudevents";
+import { createHandler } from "../../functions/handler.ts";
+import { mysqlClusterCrd } from "../../lib/crd.ts";
+import { loadKubeAccess } from "../../lib/kube_config.ts";
+import { KubeHttp, type KubeObject } from "../../lib/kube_http.ts";
+import { applyObjects } from "../harness/apply.ts";
+import { startControlPlane } from "../harness/control_plane.ts";
+import { installCrds } from "../harness/crds.ts";
+import { eventually } from "../harness/wait.ts";
+
+const NS = "shop";
+const CLUSTERS = `/apis/database.example.com/v1/namespaces/${NS}/mysqlclusters`;
+const STS = `/apis/apps/v1/namespaces/${NS}/statefulsets`;
+const PDB = `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`;
+const CORE = `/api/v1/namespaces/${NS}`;
+
+type Mode = "binary" | "structured";
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+function cluster(name: string, spec: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: "database.example.com/v1",
+    kind: "MySQLCluster",
+    metadata: { name, namespace: NS },
+    spec,
+  };
+}
+
+// volume expansion needs a StorageClass that allows it (PersistentVolumeClaimResize admission)
+const STORAGE_CLASS = {
+  apiVersion: "storage.k8s.io/v1",
+  kind: "StorageClass",
+  metadata: { name: "expandable" },
+  provisioner: "example.com/none",
+  allowVolumeExpansion: true,
+};
+const SPEC = {
+  version: "8.4",
+  storageSize: "10Gi",
+  replicas: 3,
+  storageClassName: "expandable",
+};
+
+Deno.test("reconcile function against a real apiserver", async (t) => {
+  await using cp = await startControlPlane();
+  await installCrds(cp.kube, [mysqlClusterCrd()]);
+  await applyObjects(cp.kube, [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
+    STORAGE_CLASS,
+  ]);
+  using kube = new KubeHttp(await loadKubeAccess(cp.kubeconfigPath));
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    createHandler({ kube }),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+
+  const post = async (type: string, data: unknown, mode: Mode = "binary") => {
+    const event = new CloudEvent({
+      type,
+      source: cp.server,
+      data,
+      datacontenttype: "application/json",
+    });
+    const message = mode === "binary"
+      ? HTTP.binary(event)
+      : HTTP.structured(event);
+    const response = await fetch(url, {
+      method: "POST",
+      headers: message.headers as Record<string, string>,
+      body: message.body as string,
+    });
+    return { status: response.status, body: await response.json() as Any };
+  };
+  const touch = (name: string, mode: Mode = "binary") =>
+    post("dev.knative.apiserver.resource.update", {
+      apiVersion: "database.example.com/v1",
+      kind: "MySQLCluster",
+      metadata: { name, namespace: NS },
+    }, mode);
+  const get = (path: string) => cp.kube.request<Any>("GET", path);
+  const versions = async (name: string) => {
+    const paths = [
+      `${CLUSTERS}/${name}`,
+      `${CORE}/secrets/${name}-credentials`,
+      `${CORE}/services/${name}`,
+      `${CORE}/services/${name}-mysql`,
+      `${STS}/${name}`,
+    ];
+    return await Promise.all(
+      paths.map(async (p) => (await get(p)).metadata.resourceVersion),
+    );
+  };
+  const events = async (name: string) =>
+    (await get(`${CORE}/events?fieldSelector=involvedObject.name=${name}`))
+      .items
+      .map((e: Any) => `${e.type}/${e.reason}`);
+
+  await t.step(
+    "creation makes every child with ownerReferences and a status",
+    async () => {
+      await applyObjects(cp.kube, [
+        cluster("db", SPEC),
+      ]);
+      const { status, body } = await touch("db");
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.outcome, "reconciled");
+      const parent = await get(`${CLUSTERS}/db`);
+      for (
+        const path of [
+          `${CORE}/services/db`,
+          `${CORE}/services/db-mysql`,
+          `${STS}/db`,
+          `${PDB}/db`,
+        ]
+      ) {
+        const child = await get(path);
+        assert.equal(
+          child.metadata.ownerReferences[0].uid,
+          parent.metadata.uid,
+          path,
+        );
+        assert.equal(child.metadata.ownerReferences[0].controller, true);
+      }
+      const secret = await get(`${CORE}/secrets/db-credentials`);
+      assert.match(atob(secret.data["root-password"]), /^[A-Za-z0-9]{32}$/);
+      assert.equal(
+        secret.metadata.ownerReferences,
+        undefined,
+        "Retain: the Secret outlives the cluster",
+      );
+      assert.equal(parent.status.phase, "Provisioning");
+      assert.equal(
+        parent.status.observedGeneration,
+        parent.metadata.generation,
+      );
+      assert.deepEqual(await events("db"), ["Normal/Created"]);
+      assert.ok(
+        !JSON.stringify(body).includes(atob(secret.data["root-password"])),
+      );
+    },
+  );
+
+  await t.step("a second identical event writes nothing", async () => {
+    const before = await versions("db");
+    const { status, body } = await touch("db");
+    assert.equal(status, 200);
+    assert.equal(body.outcome, "unchanged");
+    assert.deepEqual(body.writes, []);
+    assert.deepEqual(await versions("db"), before);
+  });
+
+  await t.step(
+    "replaying the same event ten times in both content modes changes nothing",
+    async () => {
+      const before = await versions("db");
+      for (let i = 0; i < 10; i++) {
+        for (const mode of ["binary", "structured"] as const) {
+          const { status, body } = await touch("db", mode);
+          assert.equal(status, 200);
+          assert.equal(body.outcome, "unchanged", JSON.stringify(body));
+        }
+      }
+      assert.deepEqual(await versions("db"), before);
+    },
+  );
+
+  await t.step(
+    "scale 3 → 1 → 5 follows in the StatefulSet and the PodDisruptionBudget",
+    async () => {
+      for (const [replicas, pdb] of [[1, false], [5, true]] as const) {
+        await applyObjects(cp.kube, [
+          cluster("db", { ...SPEC, replicas }),
+        ]);
+        assert.equal((await touch("db")).status, 200);
+        assert.equal((await get(`${STS}/db`)).spec.replicas, replicas);
+        const found = await cp.kube.request("GET", `${PDB}/db`).then(
+          () => true,
+          () => false,
+        );
+        assert.equal(found, pdb, `PDB at ${replicas} replicas`);
+        assert.equal((await get(`${CLUSTERS}/db`)).status.replicas, replicas);
+      }
+    },
+  );
+
+  await t.step("a version change updates the StatefulSet image", async () => {
+    await applyObjects(cp.kube, [
+      cluster("db", { ...SPEC, version: "9.1", replicas: 5 }),
+    ]);
+    await touch("db");
+    assert.equal(
+      (await get(`${STS}/db`)).spec.template.spec.containers[0].image,
+      "mysql:9.1",
+    );
+  });
+
+  await t.step(
+    "storage growth patches the PVCs; a shrink is refused",
+    async () => {
+      // no StatefulSet controller or provisioner runs: create the PVCs the
+      // StatefulSet would have made and mark them Bound (only bound claims grow)
+      const claim = (await get(`${STS}/db`)).spec.volumeClaimTemplates[0];
+      for (const i of [0, 1]) {
+        const created = await cp.kube.request<Any>(
+          "POST",
+          `${CORE}/persistentvolumeclaims`,
+          {
+            body: {
+              apiVersion: "v1",
+              kind: "PersistentVolumeClaim",
+              metadata: {
+                name: `data-db-${i}`,
+                namespace: NS,
+                labels: claim.metadata.labels,
+              },
+              spec: claim.spec,
+            },
+          },
+        );
+        await cp.kube.request(
+          "PUT",
+          `${CORE}/persistentvolumeclaims/data-db-${i}/status`,
+          {
+            body: {
+              ...created,
+              status: { phase: "Bound", capacity: { storage: "10Gi" } },
+            },
+          },
+        );
+      }
+      await applyObjects(cp.kube, [
+        cluster("db", {
+          ...SPEC,
+          version: "9.1",
+          storageSize: "20Gi",
+          replicas: 5,
+        }),
+      ]);
+      const { body } = await touch("db");
+      assert.ok(
+        body.writes.includes("expand PersistentVolumeClaim data-db-0 to 20Gi"),
+        JSON.stringify(body),
+      );
+      for (const i of [0, 1]) {
+        const pvc = await get(`${CORE}/persistentvolumeclaims/data-db-${i}`);
+        assert.equal(pvc.spec.resources.requests.storage, "20Gi");
+      }
+      const shrink = await applyObjects(cp.kube, [
+        cluster("db", {
+          ...SPEC,
+          version: "9.1",
+          storageSize: "5Gi",
+          replicas: 5,
+        }),
+      ])
+        .then(() => "accepted", (e: Error) => e.message);
+      assert.match(shrink, /storageSize cannot shrink/);
+    },
+  );
+
+  await t.step(
+    "a StatefulSet status change makes the cluster Ready",
+    async () => {
+      const sts = await get(`${STS}/db`);
+      await cp.kube.request("PUT", `${STS}/db/status`, {
+        body: {
+          ...sts,
+          status: {
+            observedGeneration: sts.metadata.generation,
+            replicas: 5,
+            readyReplicas: 5,
+            updatedReplicas: 5,
+            currentReplicas: 5,
+            availableReplicas: 5,
+          },
+        },
+      });
+      const updated = await get(`${STS}/db`);
+      const { status, body } = await post(
+        "dev.knative.apiserver.resource.update",
+        updated,
+      );
+      assert.equal(status, 200);
+      assert.equal(body.via, `StatefulSet ${NS}/db`);
+      const parent = await get(`${CLUSTERS}/db`);
+      assert.equal(parent.status.phase, "Ready");
+      assert.equal(parent.status.readyReplicas, 5);
+      assert.equal(parent.status.conditions[0].status, "True");
+      assert.ok((await events("db")).includes("Normal/Ready"));
+    },
+  );
+
+  await t.step(
+    "a Reference-mode event for a child finds its owner",
+    async () => {
+      const { status, body } = await post("dev.knative.apiserver.ref.update", {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        namespace: NS,
+        name: "db",
+      });
+      assert.equal(status, 200);
+      assert.equal(body.key, `${NS}/db`);
+      assert.equal(body.outcome, "unchanged");
+    },
+  );
+
+  await t.step("a resync ping reconciles every cluster", async () => {
+    await applyObjects(cp.kube, [
+      cluster("db2", { version: "8.4", storageSize: "1Gi" }),
+    ]);
+    const { status, body } = await post("dev.knative.sources.ping", {
+      reason: "resync",
+    });
+    assert.equal(status, 200);
+    assert.equal(body.total, 2);
+    assert.equal(body.done, 2);
+    assert.deepEqual(body.changed, [`${NS}/db2`]);
+    assert.equal((await get(`${STS}/db2`)).spec.replicas, 1);
+  });
+
+  await t.step(
+    "an unreachable API answers 503, then the reconcile converges",
+    async () => {
+      await applyObjects(cp.kube, [
+        cluster("db3", { version: "8.4", storageSize: "1Gi" }),
+      ]);
+      await cp.stopApiserver();
+      try {
+        const { status, body } = await touch("db3");
+        assert.equal(status, 503, JSON.stringify(body));
+        assert.equal(body.retry, true);
+      } finally {
+        await cp.startApiserver();
+      }
+      const { status, body } = await touch("db3");
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.outcome, "reconciled");
+      assert.equal((await get(`${STS}/db3`)).spec.replicas, 1);
+    },
+  );
+
+  await t.step(
+    "a deleted parent is answered 200 with nothing to do",
+    async () => {
+      const { status, body } = await touch("gone");
+      assert.equal(status, 200);
+      assert.equal(body.outcome, "absent");
+    },
+  );
+
+  await t.step(
+    "malformed or unexpected events are answered 400 with a message",
+    async () => {
+      const raw = (headers: Record<string, string>, body: string) =>
+        fetch(url, { method: "POST", headers, body }).then(async (r) => ({
+          status: r.status,
+          body: await r.json(),
+        }));
+      const ce = {
+        "ce-specversion": "1.0",
+        "ce-source": "test",
+        "ce-id": "x",
+        "content-type": "application/json",
+      };
+      const cases: [Record<string, string>, string, RegExp][] = [
+        [
+          { "content-type": "application/json" },
+          "{}",
+          /not a valid CloudEvent/,
+        ],
+        [
+          { ...ce, "ce-type": "dev.knative.apiserver.resource.add" },
+          "{not json",
+          /not a valid CloudEvent|not valid JSON/,
+        ],
+        [
+          { ...ce, "ce-type": "com.example.other" },
+          "{}",
+          /unexpected event type "com.example.other"/,
+        ],
+        [
+          { ...ce, "ce-type": "dev.knative.apiserver.resource.add" },
+          '{"apiVersion":"v1","kind":"X","metadata":{}}',
+          /data.metadata.namespace is missing/,
+        ],
+        [
+          { ...ce, "ce-type": "dev.knative.apiserver.ref.add" },
+          '"text"',
+          /must be a JSON object/,
+        ],
+      ];
+      for (const [headers, body, message] of cases) {
+        const answer = await raw(headers, body);
+        assert.equal(answer.status, 400, JSON.stringify(answer));
+        assert.match(answer.body.error, message);
+      }
+      const large = await raw(
+        { ...ce, "ce-type": "dev.knative.sources.ping" },
+        "x".repeat(1024 * 1024 + 1),
+      );
+      assert.equal(large.status, 413);
+    },
+  );
+
+  await t.step(
+    "an invalid spec (past an older CRD) is 200 with Ready=False/InvalidSpec and an Event",
+    async () => {
+      const lax = structuredClone(mysqlClusterCrd()) as Any;
+      lax.spec.versions[0].schema.openAPIV3Schema.properties.spec = {
+        type: "object",
+        "x-kubernetes-preserve-unknown-fields": true,
+      };
+      await applyObjects(cp.kube, [lax]);
+      // the apiserver takes a moment to serve the new schema
+      await eventually("the lax schema is served", () =>
+        applyObjects(cp.kube, [
+          cluster("bad", { version: "latest", storageSize: "10 gigs" }),
+        ]));
+      const { status, body } = await touch("bad");
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.outcome, "invalid");
+      const parent = await get(`${CLUSTERS}/bad`);
+      assert.equal(parent.status.phase, "Invalid");
+      assert.equal(parent.status.conditions[0].reason, "InvalidSpec");
+      assert.match(
+        parent.status.conditions[0].message,
+        /spec.storageSize "10 gigs"/,
+      );
+      assert.deepEqual(await events("bad"), ["Warning/InvalidSpec"]);
+      const none = await cp.kube.request("GET", `${STS}/bad`).then(
+        () => "exists",
+        () => "absent",
+      );
+      assert.equal(none, "absent", "nothing is created for an invalid spec");
+      await applyObjects(cp.kube, [mysqlClusterCrd()]);
+    },
+  );
+});
