@@ -330,6 +330,22 @@ export function desiredPodDisruptionBudget(
   };
 }
 
+/**
+ * Whether the data PVCs may need expanding: only once `spec.storageSize`
+ * has grown past the StatefulSet's (immutable) claim template. Before that
+ * every PVC was made from the template, so listing them would be wasted.
+ */
+export function volumesMayNeedExpansion(
+  spec: EffectiveSpec,
+  statefulSet?: KubeObject,
+): boolean {
+  const template = observedClaimSpec(statefulSet)?.resources?.requests?.storage;
+  if (template === undefined) return false;
+  const wanted = parseQuantity(spec.storageSize);
+  const built = parseQuantity(template);
+  return wanted !== undefined && built !== undefined && wanted > built;
+}
+
 /** The observed data PVCs whose storage request is below `spec.storageSize`. */
 export function volumeExpansions(
   cluster: MySQLCluster,

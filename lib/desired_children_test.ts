@@ -7,6 +7,7 @@ import {
   desiredSecret,
   desiredStatefulSet,
   volumeExpansions,
+  volumesMayNeedExpansion,
 } from "./desired_children.ts";
 import type { KubeObject } from "./kube_http.ts";
 import type { MySQLClusterSpec } from "./mysql_cluster.ts";
@@ -345,5 +346,18 @@ Deno.test("volumeExpansions never shrinks a PVC", () => {
       pvc("data-db-0", "10Gi"),
     ]),
     [],
+  );
+});
+
+Deno.test("volumesMayNeedExpansion only once storageSize outgrew the claim template", () => {
+  const built = statefulSet({ storageSize: "10Gi" });
+  const spec = (storageSize: string) =>
+    effectiveSpec(clusterFixture({ storageSize }));
+  assert.equal(volumesMayNeedExpansion(spec("10Gi"), built), false);
+  assert.equal(volumesMayNeedExpansion(spec("20Gi"), built), true);
+  assert.equal(
+    volumesMayNeedExpansion(spec("20Gi"), undefined),
+    false,
+    "no StatefulSet, no PVCs",
   );
 });

@@ -1,6 +1,7 @@
 /**
  * Structured logs: one JSON line per message on stdout. Callers pass keys
  * and outcomes, never object bodies, so no Secret value can reach a log.
+ * `LOG_LEVEL` (debug, info, warn, error; default info) sets the threshold.
  *
  * @module
  */
@@ -8,12 +9,29 @@
 /** Severity of a log line. */
 export type Level = "debug" | "info" | "warn" | "error";
 
-/** Writes one JSON log line. */
+const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+let threshold: number | undefined;
+
+function minimum(): number {
+  if (threshold === undefined) {
+    let level: string | undefined;
+    try {
+      level = Deno.env.get("LOG_LEVEL");
+    } catch {
+      // no env permission: keep the default
+    }
+    threshold = ORDER[(level ?? "info") as Level] ?? ORDER.info;
+  }
+  return threshold;
+}
+
+/** Writes one JSON log line if `level` is at or above `LOG_LEVEL`. */
 export function log(
   level: Level,
   message: string,
   fields: Record<string, unknown> = {},
 ): void {
+  if (ORDER[level] < minimum()) return;
   const line = JSON.stringify({
     time: new Date().toISOString(),
     level,

@@ -15,6 +15,7 @@ import {
   childNames,
   desiredChildren,
   type ObservedChildren,
+  volumesMayNeedExpansion,
 } from "./desired_children.ts";
 import {
   apply,
@@ -68,7 +69,7 @@ async function observeChildren(
 ): Promise<ObservedChildren & { services: (KubeObject | undefined)[] }> {
   const namespace = cluster.metadata.namespace ?? "default";
   const names = childNames(cluster);
-  const [secret, statefulSet, headless, client, podDisruptionBudget, pvcs] =
+  const [secret, statefulSet, headless, client, podDisruptionBudget] =
     await Promise.all([
       getSecretMetadata(kube, namespace, names.secret),
       getOptional(
@@ -107,12 +108,10 @@ async function observeChildren(
           name: names.podDisruptionBudget,
         }),
       ),
-      listPersistentVolumeClaims(kube, namespace, selectorString(cluster)),
     ]);
   const observed: ObservedChildren & { services: (KubeObject | undefined)[] } =
     {
       services: [headless, client],
-      persistentVolumeClaims: pvcs,
     };
   if (secret) observed.secret = secret;
   if (statefulSet) observed.statefulSet = statefulSet;
@@ -182,6 +181,13 @@ export async function reconcile(
   // 2. Read its children, all at once.
   const check = checkSpec(cluster);
   const observed = await observeChildren(kube, cluster);
+  if (check.ok && volumesMayNeedExpansion(check.spec, observed.statefulSet)) {
+    observed.persistentVolumeClaims = await listPersistentVolumeClaims(
+      kube,
+      cluster.metadata.namespace ?? "default",
+      selectorString(cluster),
+    );
+  }
   step("observed", {
     secret: Boolean(observed.secret),
     statefulSet: Boolean(observed.statefulSet),

@@ -289,7 +289,7 @@ export async function startControlPlane(
         `--secure-port=${securePort}`,
         "--bind-address=127.0.0.1",
         "--advertise-address=127.0.0.1",
-        "--service-cluster-ip-range=10.0.0.0/24",
+        "--service-cluster-ip-range=10.0.0.0/16",
         "--allow-privileged=true",
         "--authorization-mode=RBAC",
         "--disable-admission-plugins=ServiceAccount",
