@@ -5,8 +5,21 @@
  * spec included), 400 bad event, 413 too large, 503 transient (redelivered),
  * 500 a failure retrying cannot fix.
  *
+ * Each event is one server span continuing the CloudEvent's `traceparent`;
+ * the answer says the trace id, and is sent only after the request's spans
+ * were flushed (bounded: a slow collector delays it by at most the flush
+ * timeout). `Server-Timing` reports the handling and flush durations.
+ *
  * @module
  */
+
+import {
+  context as contextApi,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 
 import {
   BadEventError,
@@ -21,6 +34,11 @@ import type { KubeHttp } from "../lib/kube_http.ts";
 import { log } from "../lib/log.ts";
 import { generatePassword } from "../lib/password.ts";
 import { reconcile, type ReconcileResult } from "../lib/reconcile.ts";
+import type { FlushResult, Telemetry } from "../lib/telemetry.ts";
+import { INSTRUMENTATION_NAME } from "../lib/telemetry_config.ts";
+import { parentContext } from "../lib/trace_context.ts";
+
+const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,9 +52,19 @@ export interface HandlerOptions {
   resyncConcurrency?: number;
   /** Time a resync may take before it stops starting new reconciles (default 240 s). */
   resyncBudgetMs?: number;
+  /** Flushes each request's spans before it answers (none: nothing to flush). */
+  telemetry?: Pick<Telemetry, "flush">;
+}
+
+/** What one event's handling produced, before telemetry is flushed. */
+interface Outcome {
+  status: number;
+  body: Record<string, unknown>;
 }
 
 class TooLargeError extends Error {}
+
+type Decoded = ReturnType<typeof decodeEvent>;
 
 async function readBody(request: Request): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -60,6 +88,11 @@ async function readBody(request: Request): Promise<string> {
 
 function json(status: number, body: Record<string, unknown>): Response {
   return Response.json(body, { status });
+}
+
+function faasTrigger(type: string | undefined): string {
+  if (type === undefined) return "other";
+  return type === "dev.knative.sources.ping" ? "timer" : "pubsub";
 }
 
 /** Creates the request handler. */
@@ -110,14 +143,23 @@ export function createHandler(
       for (let cluster = queue.shift(); cluster; cluster = queue.shift()) {
         if (Date.now() > deadline) return;
         const { namespace = "default", name } = cluster.metadata;
-        try {
-          results.push(await reconcile(context, namespace, name));
-        } catch (error) {
-          failed.push({
-            key: `${namespace}/${name}`,
-            error: String((error as Error).message ?? error),
-          });
-        }
+        await tracer.startActiveSpan("reconcile", async (span) => {
+          try {
+            results.push(await reconcile(context, namespace, name));
+          } catch (error) {
+            span.recordException(error as Error);
+            span.setStatus({
+              code: SpanStatusCode.ERROR,
+              message: (error as Error).message,
+            });
+            failed.push({
+              key: `${namespace}/${name}`,
+              error: String((error as Error).message ?? error),
+            });
+          } finally {
+            span.end();
+          }
+        });
       }
     };
     await Promise.all(
@@ -133,65 +175,159 @@ export function createHandler(
     };
   }
 
-  async function handleEvent(request: Request): Promise<Response> {
-    const started = performance.now();
-    let body: string;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (error instanceof TooLargeError) {
-        return json(413, {
-          error: `request body over ${MAX_BODY_BYTES} bytes`,
-        });
-      }
-      throw error;
-    }
-    let decoded;
-    try {
-      decoded = decodeEvent(request.headers, body);
-    } catch (error) {
-      if (error instanceof BadEventError) {
-        log("warn", "bad event", { error: error.message });
-        return json(400, { error: error.message });
-      }
-      throw error;
+  let coldStart = true;
+
+  /** Decodes, does the work, and says how it went; spans go on `span`. */
+  async function handle(
+    decoded: Decoded | BadEventError,
+    span: Span,
+    started: number,
+  ): Promise<Outcome> {
+    if (decoded instanceof BadEventError) {
+      span.updateName("reject");
+      span.setAttribute("error.type", "bad_event");
+      log("warn", "bad event", { error: decoded.message });
+      return { status: 400, body: { error: decoded.message } };
     }
     const { info } = decoded;
+    span.setAttributes({
+      "cloudevents.event_id": info.id,
+      "cloudevents.event_type": info.type,
+      "cloudevents.event_source": info.source,
+      "faas.trigger": faasTrigger(info.type),
+      "faas.invocation_id": info.id,
+      ...(info.subject ? { "cloudevents.event_subject": info.subject } : {}),
+    });
     try {
       const work = decoded.work.kind === "find-owner"
         ? await findOwner(decoded.work.child)
         : decoded.work;
       let answer: Record<string, unknown>;
-      if (work.kind === "resync") answer = await resync();
-      else if (work.kind === "ignore") {
+      if (work.kind === "resync") {
+        span.updateName("resync");
+        answer = await resync();
+      } else if (work.kind === "ignore") {
+        span.updateName("ignore");
         answer = { outcome: "ignored", reason: work.reason };
       } else {
+        span.updateName("reconcile");
         const result = await reconcile(context, work.namespace, work.name);
         answer = { ...result, via: work.via };
       }
-      const ms = Math.round(performance.now() - started);
+      span.setAttribute("mysql.outcome", String(answer.outcome));
       log("info", "event handled", {
         event: info.id,
         type: info.type,
-        ms,
+        ms: Math.round(performance.now() - started),
         ...answer,
       });
-      return json(200, { event: info.id, ...answer });
+      return { status: 200, body: { event: info.id, ...answer } };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const transient = isTransient(error);
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+      span.setAttribute("error.type", transient ? "transient" : "failure");
       log("error", "event failed", {
         event: info.id,
         type: info.type,
         transient,
         error: message,
       });
-      return json(transient ? 503 : 500, {
-        event: info.id,
-        error: message,
-        retry: transient,
-      });
+      return {
+        status: transient ? 503 : 500,
+        body: { event: info.id, error: message, retry: transient },
+      };
     }
+  }
+
+  async function handleEvent(request: Request): Promise<Response> {
+    const started = performance.now();
+    const startTime = Date.now();
+    let body: string | undefined;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (!(error instanceof TooLargeError)) throw error;
+    }
+    let decoded: Decoded | BadEventError | undefined;
+    if (body !== undefined) {
+      try {
+        decoded = decodeEvent(request.headers, body);
+      } catch (error) {
+        if (!(error instanceof BadEventError)) throw error;
+        decoded = error;
+      }
+    }
+    log("debug", "request received", {
+      bytes: body?.length,
+      event: decoded instanceof BadEventError ? undefined : decoded?.info.id,
+    });
+    const parent = parentContext(
+      decoded instanceof BadEventError ? undefined : decoded?.info,
+      {
+        traceparent: request.headers.get("traceparent") ?? undefined,
+        tracestate: request.headers.get("tracestate") ?? undefined,
+      },
+    );
+    const span = tracer.startSpan("event", {
+      kind: SpanKind.SERVER,
+      startTime,
+      attributes: {
+        "http.request.method": request.method,
+        "url.path": "/",
+        "faas.coldstart": coldStart,
+        "faas.trigger": faasTrigger(undefined),
+      },
+    }, parent);
+    coldStart = false;
+    let outcome: Outcome;
+    try {
+      outcome = decoded === undefined
+        ? {
+          status: 413,
+          body: { error: `request body over ${MAX_BODY_BYTES} bytes` },
+        }
+        : await contextApi.with(
+          trace.setSpan(parent, span),
+          () => handle(decoded, span, started),
+        );
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: (error as Error).message,
+      });
+      outcome = { status: 500, body: { error: String(error) } };
+    }
+    const handledMs = performance.now() - started;
+    span.setAttribute("http.response.status_code", outcome.status);
+    const { traceId } = span.spanContext();
+    span.end();
+    const flushed: FlushResult = await (options.telemetry?.flush() ??
+      Promise.resolve({ ms: 0, outcome: "off" as const }));
+    if (flushed.outcome === "timeout" || flushed.outcome === "failed") {
+      contextApi.with(
+        trace.setSpan(parent, span),
+        () =>
+          log("warn", "spans not exported before answering", {
+            outcome: flushed.outcome,
+            ms: Math.round(flushed.ms),
+          }),
+      );
+    }
+    const response = json(outcome.status, {
+      ...outcome.body,
+      ...(traceId !== "00000000000000000000000000000000" ? { traceId } : {}),
+      ms: Math.round(handledMs),
+    });
+    response.headers.set(
+      "server-timing",
+      `handle;dur=${handledMs.toFixed(2)}, flush;dur=${
+        flushed.ms.toFixed(2)
+      };desc="${flushed.outcome}"`,
+    );
+    return response;
   }
 
   return async (request: Request): Promise<Response> => {

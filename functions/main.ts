@@ -1,10 +1,15 @@
 /**
- * The entry Knative runs: loads Kubernetes access (KUBECONFIG / current
- * context, or in-cluster), then serves the handler on `$PORT` (default
- * 8080). The readiness endpoints answer before any Kubernetes call.
+ * The entry Knative runs: starts telemetry, loads Kubernetes access
+ * (KUBECONFIG / current context, or in-cluster), then serves the handler
+ * on `$PORT` (default 8080). The readiness endpoints answer before any
+ * Kubernetes call. On SIGTERM (Knative scaling down) or SIGINT it stops
+ * accepting, lets in-flight requests finish, flushes spans and exits 0.
  *
  * Environment: `PORT`, `KUBECONFIG`, `WATCH_NAMESPACE` (resync only this
- * namespace; default all).
+ * namespace; default all), `LOG_LEVEL`, and the OpenTelemetry variables
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
+ * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SDK_DISABLED`, `OTEL_FLUSH_TIMEOUT_MS`).
  *
  * @module
  */
@@ -12,17 +17,28 @@
 import { KubeHttp } from "../lib/kube_http.ts";
 import { loadKubeAccess } from "../lib/kube_config.ts";
 import { log } from "../lib/log.ts";
+import { startTelemetry, type Telemetry } from "../lib/telemetry.ts";
 import { createHandler } from "./handler.ts";
 
+function fail(message: string, error: unknown): never {
+  log("error", message, {
+    error: error instanceof Error ? error.message : String(error),
+  });
+  Deno.exit(1);
+}
+
 if (import.meta.main) {
+  let telemetry: Telemetry;
+  try {
+    telemetry = startTelemetry();
+  } catch (error) {
+    fail("cannot configure telemetry", error);
+  }
   let access;
   try {
     access = await loadKubeAccess();
   } catch (error) {
-    log("error", "cannot load Kubernetes configuration", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-    Deno.exit(1);
+    fail("cannot load Kubernetes configuration", error);
   }
   const kube = new KubeHttp(access);
   const port = Number(Deno.env.get("PORT") ?? "8080");
@@ -36,8 +52,23 @@ if (import.meta.main) {
         apiServer: access.server,
         config: access.source,
         resyncNamespace: namespace ?? "all",
+        traces: telemetry.config.tracesUrl ??
+          (telemetry.config.enabled ? "not exported" : "disabled"),
       }),
-  }, createHandler({ kube, namespace }));
+  }, createHandler({ kube, namespace, telemetry }));
+  let stopping = false;
+  const stop = async (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "stopping: finishing in-flight requests", { signal });
+    await server.shutdown();
+    await telemetry.shutdown();
+    kube.close();
+    log("info", "stopped", { signal });
+    Deno.exit(0);
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => void stop(signal));
+  }
   await server.finished;
-  kube.close();
 }

@@ -72,7 +72,11 @@ export async function getOptional<T = KubeObject>(
   accept?: string,
 ): Promise<T | undefined> {
   try {
-    return await kube.request<T>("GET", path, accept ? { accept } : {});
+    return await kube.request<T>(
+      "GET",
+      path,
+      accept ? { accept, expected: [404] } : { expected: [404] },
+    );
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 404) return undefined;
     throw error;
@@ -141,6 +145,7 @@ export async function createIfAbsent(
     await kube.request("POST", collection, {
       body: object,
       query: { fieldManager: FIELD_MANAGER, fieldValidation: "Strict" },
+      expected: [409],
     });
     return true;
   } catch (error) {
@@ -168,7 +173,7 @@ export async function deleteIfPresent(
   ref: { apiVersion: string; kind: string; namespace: string; name: string },
 ): Promise<void> {
   try {
-    await kube.request("DELETE", objectPath(ref));
+    await kube.request("DELETE", objectPath(ref), { expected: [404] });
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 404)) throw error;
   }
@@ -192,10 +197,7 @@ export function expandPersistentVolumeClaim(
   );
 }
 
-/**
- * Server-side applies the cluster's status (status subresource), with
- * `annotations` (e.g. the trace id of the reconcile) on the object.
- */
+/** Server-side applies the cluster's status (status subresource). */
 export function applyStatus(
   kube: KubeHttp,
   cluster: MySQLCluster,
@@ -211,6 +213,32 @@ export function applyStatus(
         kind: KIND,
         metadata: { name, namespace },
         status,
+      },
+      contentType: APPLY,
+      query: { fieldManager: FIELD_MANAGER, force: "true" },
+    },
+  );
+}
+
+/**
+ * Server-side applies annotations on the cluster itself (metadata cannot
+ * be written through the status subresource), e.g. the trace id of the
+ * reconcile that wrote its status.
+ */
+export function annotateCluster(
+  kube: KubeHttp,
+  cluster: MySQLCluster,
+  annotations: Record<string, string>,
+): Promise<MySQLCluster> {
+  const { name, namespace } = cluster.metadata;
+  return kube.request<MySQLCluster>(
+    "PATCH",
+    resourcePath(API_VERSION, PLURAL, namespace ?? "default", name),
+    {
+      body: {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name, namespace, annotations },
       },
       contentType: APPLY,
       query: { fieldManager: FIELD_MANAGER, force: "true" },

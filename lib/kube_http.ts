@@ -4,10 +4,17 @@
  * Every call has a timeout and every failure names the call it came from
  * (method, path, HTTP status and the apiserver's own reason and message).
  * It never logs request or response bodies, so Secret data cannot leak
- * through it.
+ * through it. Each call is a client span (method, route template, status
+ * code; error status and the exception on failure).
  *
  * @module
  */
+
+import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { kubeRoute } from "./kube_route.ts";
+import { INSTRUMENTATION_NAME } from "./telemetry_config.ts";
+
+const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
 /** Where and how to reach a kube-apiserver. */
 export interface KubeHttpOptions {
@@ -43,6 +50,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Overrides the Accept header (e.g. to ask for PartialObjectMetadata). */
   accept?: string;
+  /**
+   * Non-2xx statuses the caller expects and handles (e.g. 404 for "absent",
+   * 409 for "exists"): still thrown, but the call's span is not an error.
+   */
+  expected?: number[];
 }
 
 /** The apiserver answered with a non-2xx status, or could not be reached. */
@@ -136,12 +148,59 @@ export class KubeHttp {
    * is not JSON). Throws {@linkcode KubeApiError} on a non-2xx status,
    * a network failure or a timeout.
    */
-  async request<T = KubeObject>(
+  request<T = KubeObject>(
     method: string,
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
+    const route = kubeRoute(path);
     const url = new URL(this.#server + path);
+    return tracer.startActiveSpan(
+      `${method} ${route.template}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          "http.request.method": method,
+          "url.template": route.template,
+          "server.address": url.hostname,
+          "server.port": Number(url.port || 443),
+          "k8s.resource": route.resource,
+          ...(route.subresource
+            ? { "k8s.subresource": route.subresource }
+            : {}),
+        },
+      },
+      async (span) => {
+        try {
+          return await this.#send<T>(method, path, url, options, span);
+        } catch (error) {
+          const status = error instanceof KubeApiError ? error.status : 0;
+          if (!options.expected?.includes(status)) {
+            span.recordException(error as Error);
+            span.setStatus({
+              code: SpanStatusCode.ERROR,
+              message: (error as Error).message,
+            });
+            span.setAttribute(
+              "error.type",
+              status === 0 ? "unreachable" : String(status),
+            );
+          }
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async #send<T>(
+    method: string,
+    path: string,
+    url: URL,
+    options: RequestOptions,
+    span: Span,
+  ): Promise<T> {
     for (const [k, v] of Object.entries(options.query ?? {})) {
       url.searchParams.set(k, v);
     }
@@ -177,6 +236,7 @@ export class KubeHttp {
         cause: error,
       });
     }
+    span.setAttribute("http.response.status_code", response.status);
     const text = await response.text();
     const parsed = parseJson(text);
     if (!response.ok) {

@@ -1,10 +1,13 @@
 /**
  * Structured logs: one JSON line per message on stdout. Callers pass keys
  * and outcomes, never object bodies, so no Secret value can reach a log.
+ * Inside a request each line carries the active `trace_id` and `span_id`.
  * `LOG_LEVEL` (debug, info, warn, error; default info) sets the threshold.
  *
  * @module
  */
+
+import { activeIds } from "./trace_context.ts";
 
 /** Severity of a log line. */
 export type Level = "debug" | "info" | "warn" | "error";
@@ -32,10 +35,12 @@ export function log(
   fields: Record<string, unknown> = {},
 ): void {
   if (ORDER[level] < minimum()) return;
+  const ids = activeIds();
   const line = JSON.stringify({
     time: new Date().toISOString(),
     level,
     message,
+    ...(ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {}),
     ...fields,
   });
   if (level === "error" || level === "warn") console.error(line);

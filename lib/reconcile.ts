@@ -7,9 +7,15 @@
  * Events are hints: this always starts from the cluster as the API has it
  * now, never from an event's payload.
  *
+ * Telemetry: the active span (the request's, or one per cluster in a
+ * resync) gets the cluster's attributes and an event per child ensured and
+ * for the status; the trace id goes into the `status-trace-id` annotation
+ * and the Events' messages whenever status or Events are written.
+ *
  * @module
  */
 
+import { type Span, trace } from "@opentelemetry/api";
 import { covers } from "./covers.ts";
 import {
   childNames,
@@ -18,6 +24,7 @@ import {
   volumesMayNeedExpansion,
 } from "./desired_children.ts";
 import {
+  annotateCluster,
   apply,
   applyStatus,
   createIfAbsent,
@@ -31,13 +38,15 @@ import {
   recordEvent,
 } from "./kube_api.ts";
 import type { KubeHttp, KubeObject } from "./kube_http.ts";
-import { selectorString } from "./labels.ts";
+import { selectorString, TRACE_ANNOTATION } from "./labels.ts";
+import { log } from "./log.ts";
 import type {
   MySQLCluster,
   MySQLClusterStatus,
   Phase,
 } from "./mysql_cluster.ts";
 import { computeStatus, statusChanged } from "./status.ts";
+import { activeIds } from "./trace_context.ts";
 import { checkSpec } from "./validate.ts";
 
 /** What a reconcile did. */
@@ -59,8 +68,20 @@ export interface ReconcileContext {
   now: () => string;
   /** A fresh root password (used only when the Secret is missing). */
   newPassword: () => string;
-  /** Called at each step (telemetry hooks in here). */
-  onStep?: (step: string, detail?: Record<string, unknown>) => void;
+}
+
+/** Records on `span` that a child was ensured and how. */
+function ensured(
+  span: Span | undefined,
+  kind: string,
+  name: string,
+  action: "created" | "kept" | "applied" | "unchanged" | "deleted" | "expanded",
+): void {
+  span?.addEvent(`ensured ${kind}`, {
+    "k8s.kind": kind,
+    "k8s.name": name,
+    "mysql.action": action,
+  });
 }
 
 async function observeChildren(
@@ -160,6 +181,25 @@ export function transitionEvent(
   }
 }
 
+/**
+ * Writes the trace annotation. Best effort: it is telemetry, so a refusal
+ * is logged and the span says so, but the reconcile goes on.
+ */
+async function annotate(
+  kube: KubeHttp,
+  cluster: MySQLCluster,
+  traceId: string,
+): Promise<void> {
+  try {
+    await annotateCluster(kube, cluster, { [TRACE_ANNOTATION]: traceId });
+  } catch (error) {
+    log("warn", "could not annotate the cluster with the trace id", {
+      key: `${cluster.metadata.namespace}/${cluster.metadata.name}`,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
 /** Reconciles the MySQLCluster `namespace/name`. */
 export async function reconcile(
   context: ReconcileContext,
@@ -167,12 +207,21 @@ export async function reconcile(
   name: string,
 ): Promise<ReconcileResult> {
   const { kube } = context;
-  const step = context.onStep ?? (() => {});
+  const span = trace.getActiveSpan();
   const key = `${namespace}/${name}`;
+  span?.setAttributes({
+    "k8s.namespace.name": namespace,
+    "mysql.namespace": namespace,
+    "mysql.name": name,
+  });
 
   // 1. Read the cluster as it is now.
   const cluster = await getCluster(kube, namespace, name);
   if (!cluster) return { key, outcome: "absent", writes: [] };
+  span?.setAttribute("mysql.generation", cluster.metadata.generation ?? 0);
+  if (typeof cluster.spec?.replicas === "number") {
+    span?.setAttribute("mysql.replicas", cluster.spec.replicas);
+  }
   if (cluster.metadata.deletionTimestamp) {
     // ownerReferences let the garbage collector remove the children
     return { key, outcome: "deleting", writes: [] };
@@ -188,10 +237,6 @@ export async function reconcile(
       selectorString(cluster),
     );
   }
-  step("observed", {
-    secret: Boolean(observed.secret),
-    statefulSet: Boolean(observed.statefulSet),
-  });
 
   // 3. Write what differs: the Secret first (pods need it), then the rest concurrently.
   const writes: string[] = [];
@@ -203,26 +248,38 @@ export async function reconcile(
       observed,
       context.newPassword(),
     );
+    if (observed.secret) {
+      const secretName = (observed.secret.metadata as { name: string }).name;
+      ensured(span, "Secret", secretName, "kept");
+    }
     for (const object of desired.create) {
-      if (await createIfAbsent(kube, object)) {
-        writes.push(
-          `create ${object.kind} ${(object.metadata as { name: string }).name}`,
-        );
-      }
+      const childName = (object.metadata as { name: string }).name;
+      const created = await createIfAbsent(kube, object);
+      if (created) writes.push(`create ${object.kind} ${childName}`);
+      ensured(
+        span,
+        String(object.kind),
+        childName,
+        created ? "created" : "kept",
+      );
     }
     await Promise.all([
       ...desired.apply.map(async (object) => {
+        const childName = (object.metadata as { name: string }).name;
         const current = observedFor(object, observed);
-        if (current && covers(current, object)) return;
+        if (current && covers(current, object)) {
+          ensured(span, String(object.kind), childName, "unchanged");
+          return;
+        }
         const stored = await apply(kube, object);
-        writes.push(
-          `apply ${object.kind} ${(object.metadata as { name: string }).name}`,
-        );
+        writes.push(`apply ${object.kind} ${childName}`);
+        ensured(span, String(object.kind), childName, "applied");
         if (object.kind === "StatefulSet") statefulSet = stored;
       }),
       ...desired.delete.map(async (ref) => {
         await deleteIfPresent(kube, ref);
         writes.push(`delete ${ref.kind} ${ref.name}`);
+        ensured(span, ref.kind, ref.name, "deleted");
       }),
       ...desired.expand.map(async (pvc) => {
         await expandPersistentVolumeClaim(
@@ -234,14 +291,16 @@ export async function reconcile(
         writes.push(
           `expand PersistentVolumeClaim ${pvc.name} to ${pvc.storage}`,
         );
+        ensured(span, "PersistentVolumeClaim", pvc.name, "expanded");
       }),
     ]);
-    step("children", { writes: writes.length });
   }
 
-  // 4. Status, only when it changed; Events on transitions only.
+  // 4. Status, only when it changed; Events on transitions only. Whatever
+  // is written carries the trace id, so `kubectl describe` leads to it.
   const now = context.now();
   const status = computeStatus(cluster, check, statefulSet, now);
+  const traceId = activeIds()?.traceId;
   const events = [];
   if (!observed.statefulSet && statefulSet) {
     events.push({
@@ -250,17 +309,34 @@ export async function reconcile(
       message: `created the Services and the StatefulSet ${name}`,
     });
   }
-  if (statusChanged(cluster.status, status)) {
-    await applyStatus(kube, cluster, status);
-    writes.push("status");
+  const changed = statusChanged(cluster.status, status);
+  if (changed) {
     const transition = transitionEvent(cluster.status, status);
     if (transition) events.push(transition);
+    await Promise.all([
+      applyStatus(kube, cluster, status),
+      traceId ? annotate(kube, cluster, traceId) : undefined,
+    ]);
+    writes.push("status");
   }
+  span?.addEvent(changed ? "status written" : "status unchanged", {
+    "mysql.phase": status.phase ?? "",
+  });
   await Promise.all(
-    events.map((event) => recordEvent(kube, cluster, event, now)),
+    events.map((event) =>
+      recordEvent(kube, cluster, {
+        ...event,
+        message: traceId
+          ? `${event.message} (trace ${traceId})`
+          : event.message,
+      }, now)
+    ),
   );
   writes.push(...events.map((event) => `event ${event.reason}`));
-  step("status", { changed: writes.includes("status"), phase: status.phase });
+  span?.setAttributes({
+    "mysql.phase": status.phase ?? "",
+    "mysql.writes": writes.length,
+  });
 
   return {
     key,

@@ -3,65 +3,44 @@
  * apiserver, one event at a time as the ApiServerSource adapter delivers
  * them. Reports API requests per reconcile (create, no-op, status change)
  * and latency p50/p99 of create and no-op reconciles over `BENCH_EVENTS`
- * (default 1,000) events, HTTP included.
+ * (default 1,000) events, HTTP included. Telemetry runs as in production
+ * (spans and trace ids made; exported only if an OTLP endpoint is set).
  *
  * @module
  */
 
-import { CloudEvent, HTTP } from "cloudevents";
 import { createHandler } from "../../functions/handler.ts";
-import { mysqlClusterCrd } from "../../lib/crd.ts";
 import { KubeHttp } from "../../lib/kube_http.ts";
 import { loadKubeAccess } from "../../lib/kube_config.ts";
+import { startTelemetry } from "../../lib/telemetry.ts";
 import { applyObjects } from "../harness/apply.ts";
-import { startControlPlane } from "../harness/control_plane.ts";
-import { installCrds } from "../harness/crds.ts";
+import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
+import {
+  clusterUpdateEvent,
+  percentile,
+  postEvent,
+} from "../harness/events.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? "1000");
 const NS = "bench";
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[
-    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-  ]!;
-}
-
-await using cp = await startControlPlane();
-await installCrds(cp.kube, [mysqlClusterCrd()]);
-await applyObjects(cp.kube, [{
-  apiVersion: "v1",
-  kind: "Namespace",
-  metadata: { name: NS },
-}]);
+await using cp = await startOperatorBed(NS);
 using kube = new KubeHttp(await loadKubeAccess(cp.kubeconfigPath));
 await using server = Deno.serve(
   { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-  createHandler({ kube }),
+  // spans are made (trace ids, the trace annotation) as in production;
+  // exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+  createHandler({ kube, telemetry: startTelemetry() }),
 );
 const url = `http://127.0.0.1:${server.addr.port}/`;
 
 async function send(
   name: string,
 ): Promise<{ ms: number; requests: number; outcome: string }> {
-  const event = new CloudEvent({
-    type: "dev.knative.apiserver.resource.update",
-    source: cp.server,
-    datacontenttype: "application/json",
-    data: {
-      apiVersion: "database.example.com/v1",
-      kind: "MySQLCluster",
-      metadata: { name, namespace: NS },
-    },
-  });
-  const message = HTTP.binary(event);
+  const event = clusterUpdateEvent(cp.server, NS, name);
   const before = kube.requestCount;
   const started = performance.now();
-  const response = await fetch(url, {
-    method: "POST",
-    headers: message.headers as Record<string, string>,
-    body: message.body as string,
-  });
+  const response = await postEvent(url, event);
   const body = await response.json();
   const ms = performance.now() - started;
   if (response.status !== 200) {
@@ -79,12 +58,7 @@ const requests: Record<string, Set<number>> = {
 };
 const names = Array.from({ length: EVENTS }, (_, i) => `c${i}`);
 for (const [i, name] of names.entries()) {
-  await applyObjects(cp.kube, [{
-    apiVersion: "database.example.com/v1",
-    kind: "MySQLCluster",
-    metadata: { name, namespace: NS },
-    spec: { version: "8.4", storageSize: "1Gi", replicas: 3 },
-  }]);
+  await applyObjects(cp.kube, [clusterManifest(NS, name)]);
   const result = await send(name);
   create.push(result.ms);
   requests.create!.add(result.requests);

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import {
+  DEFAULT_FLUSH_TIMEOUT_MS,
+  INSTRUMENTATION_NAME,
+  SERVICE_VERSION,
+  telemetryConfig,
+  tracesUrl,
+} from "./telemetry_config.ts";
+
+const env = (vars: Record<string, string>) => (name: string) => vars[name];
+
+Deno.test("tracesUrl appends /v1/traces to the generic endpoint only", () => {
+  assert.equal(
+    tracesUrl(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" })),
+    "http://collector:4318/v1/traces",
+  );
+  assert.equal(
+    tracesUrl(env({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b:4318/custom",
+    })),
+    "http://b:4318/custom",
+  );
+  assert.equal(tracesUrl(env({})), undefined);
+});
+
+Deno.test("telemetryConfig names the service after K_SERVICE with its revision", () => {
+  const config = telemetryConfig(env({
+    K_SERVICE: "mysql-operator",
+    K_REVISION: "mysql-operator-00002",
+  }));
+  assert.deepEqual(config.baseAttributes, {
+    "service.name": "mysql-operator",
+    "service.version": SERVICE_VERSION,
+    "faas.name": "mysql-operator",
+    "faas.version": "mysql-operator-00002",
+  });
+  assert.equal(config.enabled, true);
+  assert.equal(config.tracesUrl, undefined);
+});
+
+Deno.test("telemetryConfig falls back to the instrumentation name outside Knative", () => {
+  const config = telemetryConfig(env({}));
+  assert.equal(config.baseAttributes["service.name"], INSTRUMENTATION_NAME);
+  assert.equal(config.baseAttributes["faas.name"], undefined);
+  assert.equal(config.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS);
+  assert.equal(config.exportTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS);
+});
+
+Deno.test("telemetryConfig honours OTEL_SDK_DISABLED and the timeouts", () => {
+  const config = telemetryConfig(env({
+    OTEL_SDK_DISABLED: "TRUE",
+    OTEL_FLUSH_TIMEOUT_MS: "250",
+    OTEL_EXPORTER_OTLP_TIMEOUT: "5000",
+    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "3000",
+  }));
+  assert.equal(config.enabled, false);
+  assert.equal(config.flushTimeoutMs, 250);
+  assert.equal(config.exportTimeoutMs, 3000);
+});
+
+Deno.test("telemetryConfig refuses malformed values with the variable's name", () => {
+  assert.throws(
+    () => telemetryConfig(env({ OTEL_FLUSH_TIMEOUT_MS: "soon" })),
+    /OTEL_FLUSH_TIMEOUT_MS="soon" is not a positive number/,
+  );
+  assert.throws(
+    () => telemetryConfig(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector" })),
+    /OTLP traces endpoint "collector\/v1\/traces" is not a URL/,
+  );
+});
