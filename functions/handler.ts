@@ -29,6 +29,7 @@ import {
 } from "../lib/cloud_events.ts";
 import { controllingCluster } from "../lib/cloud_events.ts";
 import { isTransient } from "../lib/errors.ts";
+import { KeySerializer } from "../lib/key_serializer.ts";
 import { getOptional, listClusters, objectPath } from "../lib/kube_api.ts";
 import type { KubeHttp } from "../lib/kube_http.ts";
 import { log } from "../lib/log.ts";
@@ -104,6 +105,13 @@ export function createHandler(
     now: () => new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     newPassword: () => generatePassword(),
   };
+  // one reconcile per cluster at a time, in arrival order
+  const serializer = new KeySerializer();
+  const reconcileOne = (namespace: string, name: string) =>
+    serializer.run(
+      `${namespace}/${name}`,
+      () => reconcile(context, namespace, name),
+    );
 
   async function findOwner(
     child: Ref,
@@ -145,7 +153,7 @@ export function createHandler(
         const { namespace = "default", name } = cluster.metadata;
         await tracer.startActiveSpan("reconcile", async (span) => {
           try {
-            results.push(await reconcile(context, namespace, name));
+            results.push(await reconcileOne(namespace, name));
           } catch (error) {
             span.recordException(error as Error);
             span.setStatus({
@@ -211,7 +219,7 @@ export function createHandler(
         answer = { outcome: "ignored", reason: work.reason };
       } else {
         span.updateName("reconcile");
-        const result = await reconcile(context, work.namespace, work.name);
+        const result = await reconcileOne(work.namespace, work.name);
         answer = { ...result, via: work.via };
       }
       span.setAttribute("mysql.outcome", String(answer.outcome));

@@ -13,8 +13,6 @@ import type { MySQLCluster, MySQLClusterStatus } from "./mysql_cluster.ts";
 import { API_VERSION, KIND, PLURAL } from "./mysql_cluster_schema.ts";
 
 const APPLY = "application/apply-patch+yaml";
-const METADATA_ONLY =
-  "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 /** REST path of a namespaced object (or its collection when `name` is omitted). */
 export function resourcePath(
@@ -105,19 +103,6 @@ export async function listClusters(
     : `/apis/${API_VERSION}/${PLURAL}`;
   const list = await kube.request<{ items: MySQLCluster[] }>("GET", path);
   return list.items;
-}
-
-/** Reads the metadata of a Secret (never its data); `undefined` when absent. */
-export function getSecretMetadata(
-  kube: KubeHttp,
-  namespace: string,
-  name: string,
-): Promise<KubeObject | undefined> {
-  return getOptional(
-    kube,
-    resourcePath("v1", "secrets", namespace, name),
-    METADATA_ONLY,
-  );
 }
 
 /** Lists PVCs matching a label selector. */

@@ -20,6 +20,7 @@ import { covers } from "./covers.ts";
 import {
   childNames,
   desiredChildren,
+  desiredSecret,
   type ObservedChildren,
   volumesMayNeedExpansion,
 } from "./desired_children.ts";
@@ -32,7 +33,6 @@ import {
   expandPersistentVolumeClaim,
   getCluster,
   getOptional,
-  getSecretMetadata,
   listPersistentVolumeClaims,
   objectPath,
   recordEvent,
@@ -90,9 +90,8 @@ async function observeChildren(
 ): Promise<ObservedChildren & { services: (KubeObject | undefined)[] }> {
   const namespace = cluster.metadata.namespace ?? "default";
   const names = childNames(cluster);
-  const [secret, statefulSet, headless, client, podDisruptionBudget] =
-    await Promise.all([
-      getSecretMetadata(kube, namespace, names.secret),
+  const [statefulSet, headless, client, podDisruptionBudget] = await Promise
+    .all([
       getOptional(
         kube,
         objectPath({
@@ -134,7 +133,6 @@ async function observeChildren(
     {
       services: [headless, client],
     };
-  if (secret) observed.secret = secret;
   if (statefulSet) observed.statefulSet = statefulSet;
   if (podDisruptionBudget) observed.podDisruptionBudget = podDisruptionBudget;
   return observed;
@@ -227,9 +225,18 @@ export async function reconcile(
     return { key, outcome: "deleting", writes: [] };
   }
 
-  // 2. Read its children, all at once.
+  // 2. Read its children, all at once; meanwhile make sure the Secret
+  // exists. It is created when absent and never read: the function may
+  // create Secrets but not read them (least privilege), and an existing one
+  // is never overwritten.
   const check = checkSpec(cluster);
-  const observed = await observeChildren(kube, cluster);
+  const secret = check.ok
+    ? desiredSecret(cluster, check.spec, context.newPassword())
+    : undefined;
+  const [observed, secretCreated] = await Promise.all([
+    observeChildren(kube, cluster),
+    secret ? createIfAbsent(kube, secret) : false,
+  ]);
   if (check.ok && volumesMayNeedExpansion(check.spec, observed.statefulSet)) {
     observed.persistentVolumeClaims = await listPersistentVolumeClaims(
       kube,
@@ -238,31 +245,19 @@ export async function reconcile(
     );
   }
 
-  // 3. Write what differs: the Secret first (pods need it), then the rest concurrently.
+  // 3. Write what differs, concurrently (the Secret pods need exists now).
   const writes: string[] = [];
   let statefulSet = observed.statefulSet;
-  if (check.ok) {
+  if (check.ok && secret) {
+    const secretName = (secret.metadata as { name: string }).name;
+    if (secretCreated) writes.push(`create Secret ${secretName}`);
+    ensured(span, "Secret", secretName, secretCreated ? "created" : "kept");
     const desired = desiredChildren(
       cluster,
       check.spec,
-      observed,
-      context.newPassword(),
+      { ...observed, secret },
+      "",
     );
-    if (observed.secret) {
-      const secretName = (observed.secret.metadata as { name: string }).name;
-      ensured(span, "Secret", secretName, "kept");
-    }
-    for (const object of desired.create) {
-      const childName = (object.metadata as { name: string }).name;
-      const created = await createIfAbsent(kube, object);
-      if (created) writes.push(`create ${object.kind} ${childName}`);
-      ensured(
-        span,
-        String(object.kind),
-        childName,
-        created ? "created" : "kept",
-      );
-    }
     await Promise.all([
       ...desired.apply.map(async (object) => {
         const childName = (object.metadata as { name: string }).name;
