@@ -1,7 +1,7 @@
 /**
  * The MySQLCluster CustomResourceDefinition, generated from the schema in
  * `mysql_cluster_schema.ts`. `deno task crd` writes it to
- * `knative/mysqlcluster_crd.yaml`; a test fails when that file drifts.
+ * `knative/base/mysqlcluster_crd.yaml`; a test fails when that file drifts.
  *
  * @module
  */
@@ -18,7 +18,7 @@ import {
 } from "./mysql_cluster_schema.ts";
 
 /** Where the generated CRD lives, relative to the repository root. */
-export const CRD_PATH = "knative/mysqlcluster_crd.yaml";
+export const CRD_PATH = "knative/base/mysqlcluster_crd.yaml";
 
 /** The CRD object. */
 export function mysqlClusterCrd(): Record<string, unknown> {

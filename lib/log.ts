@@ -28,6 +28,11 @@ function minimum(): number {
   return threshold;
 }
 
+/** Overrides `LOG_LEVEL` (`silent`: nothing is written). */
+export function setLogLevel(level: Level | "silent"): void {
+  threshold = level === "silent" ? Infinity : ORDER[level];
+}
+
 /** Writes one JSON log line if `level` is at or above `LOG_LEVEL`. */
 export function log(
   level: Level,

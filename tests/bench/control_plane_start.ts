@@ -10,23 +10,9 @@
 import { resourceSource, startAdapter } from "../harness/adapter.ts";
 import { ensureBinaries } from "../harness/build.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
+import { percentile, rssMiB } from "../harness/measure.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? "5");
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[
-    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-  ]!;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const out = await new Deno.Command("ps", {
-    args: ["-o", "rss=", "-p", String(pid)],
-  })
-    .output();
-  return Number(new TextDecoder().decode(out.stdout).trim()) / 1024;
-}
 
 const binaries = await ensureBinaries();
 const ready: number[] = [];

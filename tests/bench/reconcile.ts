@@ -15,11 +15,8 @@ import { loadKubeAccess } from "../../lib/kube_config.ts";
 import { startTelemetry } from "../../lib/telemetry.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
-import {
-  clusterUpdateEvent,
-  percentile,
-  postEvent,
-} from "../harness/events.ts";
+import { clusterUpdateEvent, postEvent } from "../harness/events.ts";
+import { percentile } from "../harness/measure.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? "1000");
 const NS = "bench";

@@ -11,11 +11,8 @@
  */
 
 import { startOperatorBed } from "../harness/operator_bed.ts";
-import {
-  clusterUpdateEvent,
-  percentile,
-  postEvent,
-} from "../harness/events.ts";
+import { clusterUpdateEvent, postEvent } from "../harness/events.ts";
+import { percentile } from "../harness/measure.ts";
 import { startFunction } from "../harness/function_process.ts";
 import { startOtlpReceiver } from "../harness/otlp_receiver.ts";
 import { freePort } from "../harness/process.ts";

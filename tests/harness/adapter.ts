@@ -17,7 +17,7 @@
  */
 
 import type { ControlPlane } from "./control_plane.ts";
-import { delay } from "./wait.ts";
+import { delay, eventually } from "./wait.ts";
 import { freePort, ManagedProcess } from "./process.ts";
 
 /** A watched resource, in the adapter's own JSON shape (capitalised GVR keys). */
@@ -155,6 +155,37 @@ export function missingWatches(
 /** How the adapter's client introduces itself to the apiserver. */
 export const ADAPTER_USER_AGENT = "apiserver_receive_adapter/";
 
+/**
+ * Waits until the apiserver lists every watched resource from its cache.
+ * Right after a CRD is created its storage answers 429 "(re)initializing"
+ * for a while; a watch opened then delivers nothing until the cache is
+ * ready, and the objects created meanwhile arrive as its initial list,
+ * which the adapter drops.
+ */
+async function waitUntilListable(
+  cp: ControlPlane,
+  config: SourceConfig,
+  timeoutMs: number,
+): Promise<void> {
+  for (const { gvr } of config.resources) {
+    const base = gvr.Group
+      ? `/apis/${gvr.Group}/${gvr.Version}`
+      : `/api/${gvr.Version}`;
+    const paths = config.allNamespaces
+      ? [`${base}/${gvr.Resource}`]
+      : config.namespaces.map((ns) =>
+        `${base}/namespaces/${ns}/${gvr.Resource}`
+      );
+    for (const path of paths) {
+      await eventually(
+        `${path} lists`,
+        () => cp.kube.request("GET", path),
+        timeoutMs,
+      );
+    }
+  }
+}
+
 async function auditSize(path: string): Promise<number> {
   return await Deno.stat(path).then((info) => info.size, () => 0);
 }
@@ -179,6 +210,7 @@ export async function startAdapter(
   options: AdapterOptions,
 ): Promise<ApiServerSourceAdapter> {
   const config = options.sourceConfig;
+  await waitUntilListable(cp, config, options.watchTimeoutMs ?? 30_000);
   const auditOffset = await auditSize(cp.auditLogPath);
   const env: Record<string, string> = {
     NAME: options.name,

@@ -426,6 +426,12 @@ export async function sweepStaleDirs(
       const info = await Deno.stat(dir).catch(() => null);
       if (!info?.mtime || Date.now() - info.mtime.getTime() < 60_000) continue;
     } else if (await processExists(Number(owner))) continue;
+    // a read-only bind mount left by image_run.ts when its process was killed
+    await new Deno.Command("umount", {
+      args: [`${dir}/image/deno-dir`],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     removed.push(dir);
   }

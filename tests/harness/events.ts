@@ -7,14 +7,6 @@
 
 import { CloudEvent, HTTP } from "cloudevents";
 
-/** Percentile `p` (0–100) of `values`, nearest rank. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[
-    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-  ]!;
-}
-
 /** A `dev.knative.apiserver.resource.update` event for the cluster `namespace/name`. */
 export function clusterUpdateEvent(
   source: string,

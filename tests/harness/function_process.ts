@@ -31,6 +31,12 @@ export interface FunctionOptions {
   kubeconfig?: string;
   /** More environment (OTEL_*, K_SERVICE, LOG_LEVEL …). */
   env?: Record<string, string>;
+  /**
+   * Another way to run it: the arguments after `deno` and the working
+   * directory (e.g. the image's ENTRYPOINT in its WORKDIR). The child then
+   * gets only `env` (plus KUBECONFIG and PORT), not this process's caches.
+   */
+  image?: { args: string[]; cwd: string };
 }
 
 /** A running function process. */
@@ -98,14 +104,14 @@ export async function startFunction(
   const process = new ManagedProcess({
     name: `function ${options.name}`,
     command: Deno.execPath(),
-    args: startTaskArgs(),
+    args: options.image?.args ?? startTaskArgs(),
     env: {
-      ...denoEnv(),
+      ...(options.image ? {} : denoEnv()),
       KUBECONFIG: options.kubeconfig ?? cp.kubeconfigPath,
       PORT: String(port),
       ...options.env,
     },
-    cwd: REPO_ROOT,
+    cwd: options.image?.cwd ?? REPO_ROOT,
     logPath: `${cp.dir}/logs/function-${options.name}-${Date.now()}.log`,
   });
   const url = `http://127.0.0.1:${port}/`;
