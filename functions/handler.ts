@@ -219,6 +219,7 @@ export function createHandler(
         answer = { outcome: "ignored", reason: work.reason };
       } else {
         span.updateName("reconcile");
+        span.setAttribute("mysql.via", work.via);
         const result = await reconcileOne(work.namespace, work.name);
         answer = { ...result, via: work.via };
       }

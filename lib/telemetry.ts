@@ -23,6 +23,7 @@ import {
   BatchSpanProcessor,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { SpanTreePrinter } from "./span_tree.ts";
 import {
   type EnvLookup,
   type TelemetryConfig,
@@ -142,6 +143,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     };
   }
   const processors: SpanProcessor[] = [...(options.processors ?? [])];
+  if (config.console) processors.push(new SpanTreePrinter());
   if (config.tracesUrl) {
     processors.push(
       new BatchSpanProcessor(

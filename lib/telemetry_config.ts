@@ -21,8 +21,10 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 1_000;
 export interface TelemetryConfig {
   /** False when `OTEL_SDK_DISABLED=true`: no SDK, no span ids. */
   enabled: boolean;
-  /** Where OTLP/HTTP traces go; undefined: nothing is exported. */
+  /** Where OTLP/HTTP traces go; undefined: nothing is exported over OTLP. */
   tracesUrl?: string;
+  /** `OTEL_TRACES_EXPORTER` includes `console`: each request prints as a span tree. */
+  console: boolean;
   /** Exporter timeout (`OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT`, else the flush timeout). */
   exportTimeoutMs: number;
   /** Longest a response waits for its spans to be exported (`OTEL_FLUSH_TIMEOUT_MS`). */
@@ -69,7 +71,18 @@ export function telemetryConfig(env: EnvLookup): TelemetryConfig {
   const exportTimeoutMs =
     positiveNumber(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ??
       positiveNumber(env, "OTEL_EXPORTER_OTLP_TIMEOUT") ?? flushTimeoutMs;
-  const url = tracesUrl(env);
+  const exporters = (env("OTEL_TRACES_EXPORTER") ?? "otlp").split(",")
+    .map((e) => e.trim().toLowerCase()).filter((e) => e !== "");
+  for (const exporter of exporters) {
+    if (!["otlp", "console", "none"].includes(exporter)) {
+      throw new Error(
+        `OTEL_TRACES_EXPORTER="${
+          env("OTEL_TRACES_EXPORTER")
+        }": "${exporter}" is not one of otlp, console, none`,
+      );
+    }
+  }
+  const url = exporters.includes("otlp") ? tracesUrl(env) : undefined;
   if (url !== undefined) {
     try {
       new URL(url);
@@ -87,6 +100,7 @@ export function telemetryConfig(env: EnvLookup): TelemetryConfig {
   if (revision) baseAttributes["faas.version"] = revision;
   const config: TelemetryConfig = {
     enabled,
+    console: exporters.includes("console"),
     exportTimeoutMs,
     flushTimeoutMs,
     baseAttributes,

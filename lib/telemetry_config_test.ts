@@ -69,3 +69,30 @@ Deno.test("telemetryConfig refuses malformed values with the variable's name", (
     /OTLP traces endpoint "collector\/v1\/traces" is not a URL/,
   );
 });
+
+Deno.test("telemetryConfig reads OTEL_TRACES_EXPORTER", () => {
+  const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+  assert.equal(
+    telemetryConfig(env(endpoint)).tracesUrl,
+    "http://c:4318/v1/traces",
+  );
+  assert.equal(telemetryConfig(env(endpoint)).console, false);
+  const both = telemetryConfig(
+    env({ ...endpoint, OTEL_TRACES_EXPORTER: "otlp, console" }),
+  );
+  assert.equal(both.console, true);
+  assert.ok(both.tracesUrl);
+  const consoleOnly = telemetryConfig(
+    env({ ...endpoint, OTEL_TRACES_EXPORTER: "console" }),
+  );
+  assert.equal(consoleOnly.tracesUrl, undefined);
+  assert.equal(
+    telemetryConfig(env({ ...endpoint, OTEL_TRACES_EXPORTER: "none" }))
+      .tracesUrl,
+    undefined,
+  );
+  assert.throws(
+    () => telemetryConfig(env({ OTEL_TRACES_EXPORTER: "jaeger" })),
+    /"jaeger" is not one of otlp, console, none/,
+  );
+});

@@ -14,7 +14,11 @@ import {
   type ApiServerSourceAdapter,
   startAdapter,
 } from "../harness/adapter.ts";
-import { objectPath, parseManifests } from "../harness/apply.ts";
+import {
+  discoveryResolver,
+  objectPath,
+  parseManifests,
+} from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds, readKnativeCrds } from "../harness/crds.ts";
 import { startFunction } from "../harness/function_process.ts";
@@ -23,7 +27,6 @@ import {
   checkPingSource,
   checkTrigger,
   deriveSource,
-  type ResolveResource,
 } from "../harness/knative_manifests.ts";
 import { startOtlpReceiver } from "../harness/otlp_receiver.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
@@ -292,18 +295,7 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
   });
 
   // the adapters, configured from knative/'s ApiServerSources
-  const resolve: ResolveResource = async (apiVersion, kind) => {
-    const path = await objectPath(cp.kube, {
-      apiVersion,
-      kind,
-      metadata: { name: "x" },
-    });
-    const parts = path.split("/");
-    const [group, version] = apiVersion.includes("/")
-      ? apiVersion.split("/") as [string, string]
-      : ["", apiVersion];
-    return { group, version, resource: parts.at(-2)! };
-  };
+  const resolve = discoveryResolver(cp.kube);
   const derived = await Promise.all(
     find(base, "ApiServerSource").map((s) => deriveSource(s, resolve)),
   );

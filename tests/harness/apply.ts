@@ -8,6 +8,7 @@
 
 import { parseAllDocuments } from "yaml";
 import { type KubeHttp, type KubeObject } from "../../lib/kube_http.ts";
+import type { ResolveResource } from "./knative_manifests.ts";
 
 /** The field manager the test bed applies with. */
 export const TEST_FIELD_MANAGER = "mysql-operator-tests";
@@ -93,6 +94,21 @@ export async function objectPath(
     ? `/namespaces/${metadata.namespace ?? "default"}`
     : "";
   return `${base}${ns}/${resource.name}/${metadata.name}`;
+}
+
+/** Finds a kind's resource (plural) through discovery, for {@linkcode deriveSource}. */
+export function discoveryResolver(kube: KubeHttp): ResolveResource {
+  return async (apiVersion, kind) => {
+    const path = await objectPath(kube, {
+      apiVersion,
+      kind,
+      metadata: { name: "x" },
+    });
+    const [group, version] = apiVersion.includes("/")
+      ? apiVersion.split("/") as [string, string]
+      : ["", apiVersion];
+    return { group, version, resource: path.split("/").at(-2)! };
+  };
 }
 
 /** Server-side applies each object in order; returns what the apiserver stored. */

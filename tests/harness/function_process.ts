@@ -37,6 +37,12 @@ export interface FunctionOptions {
    * gets only `env` (plus KUBECONFIG and PORT), not this process's caches.
    */
   image?: { args: string[]; cwd: string };
+  /** Restart on source changes (`deno run --watch`). */
+  watch?: boolean;
+  /** Also print its output here (the dev loop). */
+  echo?: boolean;
+  /** Port to serve on (default: a free one). */
+  port?: number;
 }
 
 /** A running function process. */
@@ -97,14 +103,18 @@ function denoEnv(): Record<string, string> {
  * waits for `/readyz`. Tied to the control plane's lifetime.
  */
 export async function startFunction(
-  cp: ControlPlane,
+  cp: Pick<ControlPlane, "dir" | "own" | "kubeconfigPath">,
   options: FunctionOptions,
 ): Promise<FunctionProcess> {
-  const port = freePort();
+  const port = options.port ?? freePort();
+  const args = options.image?.args ?? startTaskArgs();
+  if (options.watch) {
+    args.splice(args.indexOf("run") + 1, 0, "--watch", "--no-clear-screen");
+  }
   const process = new ManagedProcess({
     name: `function ${options.name}`,
     command: Deno.execPath(),
-    args: options.image?.args ?? startTaskArgs(),
+    args,
     env: {
       ...(options.image ? {} : denoEnv()),
       KUBECONFIG: options.kubeconfig ?? cp.kubeconfigPath,
@@ -113,6 +123,7 @@ export async function startFunction(
     },
     cwd: options.image?.cwd ?? REPO_ROOT,
     logPath: `${cp.dir}/logs/function-${options.name}-${Date.now()}.log`,
+    echo: options.echo ?? false,
   });
   const url = `http://127.0.0.1:${port}/`;
   const fn = new FunctionProcess(process, url, cp.own(() => process.stop()));

@@ -19,6 +19,8 @@ export interface ProcessSpec {
   /** File receiving stdout and stderr. */
   logPath: string;
   cwd?: string;
+  /** Also copy its output to this process's stdout (the dev loop). */
+  echo?: boolean;
 }
 
 /** A running component. */
@@ -47,7 +49,10 @@ export class ManagedProcess {
       append: true,
     });
     const copy = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) log.writeSync(chunk);
+      for await (const chunk of stream) {
+        log.writeSync(chunk);
+        if (spec.echo) Deno.stdout.writeSync(chunk);
+      }
     };
     this.#drained = Promise.all([
       copy(this.#child.stdout),
