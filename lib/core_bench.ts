@@ -26,7 +26,11 @@ cluster.status = computeStatus(
 Deno.bench("core: check spec + desired children of a 3-replica cluster", () => {
   const checked = checkSpec(cluster);
   if (checked.ok) {
-    desiredChildren(cluster, checked.spec, { statefulSet }, "p".repeat(32));
+    desiredChildren(cluster, checked.spec, { statefulSet }, {
+      root: "r".repeat(32),
+      replication: "l".repeat(32),
+      probe: "p".repeat(32),
+    });
   }
 });
 

@@ -3,30 +3,50 @@
  * and of what was observed. No I/O: the edges read the observed objects and
  * write what these functions return.
  *
- * For a cluster `X`: Secret `X-credentials` (created once, never
- * overwritten), headless Service `X` (per-pod DNS), client Service
- * `X-mysql`, StatefulSet `X` (one data volume per pod), and a
- * PodDisruptionBudget `X` when there is more than one pod.
+ * For a cluster `X`: Secret `X-credentials` (root, replication and probe
+ * passwords, created once, never overwritten), ConfigMap `X-config` (the
+ * MySQL configuration and scripts), headless Service `X` (per-pod DNS),
+ * read-write Service `X-mysql` (the primary, pod 0), read-only Service
+ * `X-mysql-read` (the replicas), StatefulSet `X` (one data volume per pod,
+ * a replication sidecar), and a PodDisruptionBudget `X` above one pod.
  *
  * @module
  */
 
+import { childNames, DATA_VOLUME } from "./child_names.ts";
 import type { KubeObject } from "./kube_http.ts";
 import { childLabels, childMetadata, selectorLabels } from "./labels.ts";
 import type { MySQLCluster } from "./mysql_cluster.ts";
+import { GROUP } from "./mysql_cluster_schema.ts";
+import {
+  CLIENT_DIR,
+  clusterConfigFiles,
+  CONF_DIR,
+  configHash,
+  CREDENTIALS_DIR,
+  DATA_DIR,
+  MYSQL_PORT,
+  SCRIPTS_DIR,
+  SOCKET_DIR,
+} from "./mysql_scripts.ts";
+import {
+  POD_NAME_LABEL,
+  primaryPod,
+  ROLE_LABEL,
+  SECRET_KEYS,
+} from "./mysql_topology.ts";
 import { parseQuantity, quantityString } from "./quantity.ts";
 import type { EffectiveSpec } from "./validate.ts";
 
-/** MySQL's port. */
-export const MYSQL_PORT = 3306;
+export { childNames, DATA_VOLUME } from "./child_names.ts";
+export { CREDENTIALS_DIR, MYSQL_PORT } from "./mysql_scripts.ts";
+
 /** UID and GID of `mysql` in the official image. */
 export const MYSQL_UID = 999;
 /** Key of the root password in the credentials Secret. */
-export const ROOT_PASSWORD_KEY = "root-password";
-/** Where the credentials Secret is mounted in the MySQL container. */
-export const CREDENTIALS_DIR = "/etc/mysql-credentials";
-/** Name of the StatefulSet's data volume claim template (PVCs are `data-X-<i>`). */
-export const DATA_VOLUME = "data";
+export const ROOT_PASSWORD_KEY = SECRET_KEYS.root;
+/** Pod template annotation with the hash of the ConfigMap's files. */
+export const CONFIG_HASH_ANNOTATION = `${GROUP}/config-hash`;
 
 /** What the edges observed of a cluster's children (absent = not found). */
 export interface ObservedChildren {
@@ -65,29 +85,20 @@ export interface DesiredChildren {
   expand: VolumeExpansion[];
 }
 
-/** Names of a cluster's children. */
-export function childNames(cluster: MySQLCluster) {
-  const name = cluster.metadata.name;
-  return {
-    secret: `${name}-credentials`,
-    headlessService: name,
-    clientService: `${name}-mysql`,
-    statefulSet: name,
-    podDisruptionBudget: name,
-    pvc: (ordinal: number) => `${DATA_VOLUME}-${name}-${ordinal}`,
-  };
-}
+/** The passwords of a new credentials Secret. */
+export type Passwords = Record<keyof typeof SECRET_KEYS, string>;
 
 /**
- * The credentials Secret holding `password` as the root password. With
- * `deletionPolicy: Delete` it is owned by the cluster (deleted with it);
- * with `Retain` it has no owner, so it outlives the cluster exactly as the
- * retained data volumes do and a new cluster of that name reuses it.
+ * The credentials Secret: root, replication and probe passwords. With
+ * `deletionPolicy: Delete` it is owned by the cluster (deleted with it and
+ * its volumes); with `Retain` it has no owner, so it outlives the cluster
+ * exactly as the retained data volumes do and a new cluster of that name
+ * reuses it (the passwords inside those volumes are these).
  */
 export function desiredSecret(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
-  password: string,
+  passwords: Passwords,
 ): KubeObject {
   const metadata = childMetadata(
     cluster,
@@ -100,7 +111,21 @@ export function desiredSecret(
     kind: "Secret",
     metadata,
     type: "Opaque",
-    stringData: { [ROOT_PASSWORD_KEY]: password },
+    stringData: {
+      [SECRET_KEYS.root]: passwords.root,
+      [SECRET_KEYS.replication]: passwords.replication,
+      [SECRET_KEYS.probe]: passwords.probe,
+    },
+  };
+}
+
+/** The ConfigMap with the MySQL configuration and scripts. */
+export function desiredConfigMap(cluster: MySQLCluster): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: childMetadata(cluster, childNames(cluster).configMap, "database"),
+    data: clusterConfigFiles(cluster),
   };
 }
 
@@ -127,7 +152,7 @@ export function desiredHeadlessService(cluster: MySQLCluster): KubeObject {
   };
 }
 
-/** The client Service on port 3306. */
+/** The read-write Service on port 3306: the primary (pod 0) only. */
 export function desiredClientService(cluster: MySQLCluster): KubeObject {
   return {
     apiVersion: "v1",
@@ -139,7 +164,31 @@ export function desiredClientService(cluster: MySQLCluster): KubeObject {
     ),
     spec: {
       type: "ClusterIP",
-      selector: selectorLabels(cluster),
+      selector: {
+        ...selectorLabels(cluster),
+        [POD_NAME_LABEL]: primaryPod(cluster),
+      },
+      ports: MYSQL_SERVICE_PORTS,
+    },
+  };
+}
+
+/**
+ * The read-only Service on port 3306: the replicas, by the role label the
+ * operator keeps on each pod (a selector cannot say "every pod but 0").
+ */
+export function desiredReadService(cluster: MySQLCluster): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: childMetadata(
+      cluster,
+      childNames(cluster).readService,
+      "database",
+    ),
+    spec: {
+      type: "ClusterIP",
+      selector: { ...selectorLabels(cluster), [ROLE_LABEL]: "replica" },
       ports: MYSQL_SERVICE_PORTS,
     },
   };
@@ -196,7 +245,18 @@ export function desiredStatefulSet(
   };
   if (storageClassName) claimSpec.storageClassName = storageClassName;
   const podLabels = childLabels(cluster, "database");
-  const passwordFile = `${CREDENTIALS_DIR}/${ROOT_PASSWORD_KEY}`;
+  const image = `mysql:${spec.version}`;
+  const restricted = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+  };
+  const mount = (name: string, mountPath: string, readOnly = false) =>
+    readOnly ? { name, mountPath, readOnly } : { name, mountPath };
+  const data = { name: DATA_VOLUME, mountPath: DATA_DIR, subPath: "mysql" };
+  const script = (file: string) => ["bash", `${SCRIPTS_DIR}/${file}`];
+  const sidecarResources = { cpu: "50m", memory: "64Mi" };
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -205,15 +265,24 @@ export function desiredStatefulSet(
       serviceName: names.headlessService,
       replicas: spec.replicas,
       selector: { matchLabels: selectorLabels(cluster) },
+      // pods start in order (the primary first) and are updated one at a
+      // time from the highest ordinal down: replicas first, the primary last
       podManagementPolicy: "OrderedReady",
-      updateStrategy: { type: "RollingUpdate" },
+      updateStrategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { partition: 0 },
+      },
       persistentVolumeClaimRetentionPolicy: {
         whenDeleted: spec.deletionPolicy,
-        // scaling down never deletes data
-        whenScaled: "Retain",
+        whenScaled: spec.deletionPolicy,
       },
       template: {
-        metadata: { labels: podLabels },
+        metadata: {
+          labels: podLabels,
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: configHash(clusterConfigFiles(cluster)),
+          },
+        },
         spec: {
           terminationGracePeriodSeconds: 120,
           enableServiceLinks: false,
@@ -226,16 +295,37 @@ export function desiredStatefulSet(
             runAsNonRoot: true,
             seccompProfile: { type: "RuntimeDefault" },
           },
+          initContainers: [{
+            name: "init-config",
+            image,
+            command: script("init-config.sh"),
+            resources: {
+              requests: sidecarResources,
+              limits: sidecarResources,
+            },
+            securityContext: restricted,
+            volumeMounts: [
+              mount("config", SCRIPTS_DIR, true),
+              mount("conf", CONF_DIR),
+              mount("client", CLIENT_DIR),
+              mount("credentials", CREDENTIALS_DIR, true),
+              { ...data, readOnly: true },
+            ],
+          }],
           containers: [{
             name: "mysql",
-            image: `mysql:${spec.version}`,
+            image,
             ports: [{
               name: "mysql",
               containerPort: MYSQL_PORT,
               protocol: "TCP",
             }],
-            env: [{ name: "MYSQL_ROOT_PASSWORD_FILE", value: passwordFile }],
+            env: [{
+              name: "MYSQL_ROOT_PASSWORD_FILE",
+              value: `${CREDENTIALS_DIR}/${SECRET_KEYS.root}`,
+            }],
             resources: { requests: resources, limits: resources },
+            // crash recovery and upgrades can take many minutes: 30 min here
             startupProbe: {
               tcpSocket: { port: "mysql" },
               periodSeconds: 10,
@@ -256,43 +346,61 @@ export function desiredStatefulSet(
               failureThreshold: 6,
             },
             readinessProbe: {
-              exec: {
-                command: [
-                  "sh",
-                  "-c",
-                  `MYSQL_PWD="$(cat ${passwordFile})" mysql -h 127.0.0.1 --protocol=tcp -uroot -e 'SELECT 1'`,
-                ],
-              },
+              exec: { command: script("ready.sh") },
               periodSeconds: 5,
               timeoutSeconds: 5,
               failureThreshold: 3,
             },
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              capabilities: { drop: ["ALL"] },
-              readOnlyRootFilesystem: true,
-              runAsNonRoot: true,
-            },
+            securityContext: restricted,
             volumeMounts: [
-              {
-                name: DATA_VOLUME,
-                mountPath: "/var/lib/mysql",
-                subPath: "mysql",
-              },
-              { name: "run", mountPath: "/var/run/mysqld" },
-              { name: "tmp", mountPath: "/tmp" },
-              { name: "mysql-files", mountPath: "/var/lib/mysql-files" },
-              {
-                name: "credentials",
-                mountPath: CREDENTIALS_DIR,
-                readOnly: true,
-              },
+              data,
+              mount("run", SOCKET_DIR),
+              mount("tmp", "/tmp"),
+              mount("mysql-files", "/var/lib/mysql-files"),
+              mount("conf", CONF_DIR, true),
+              mount("client", CLIENT_DIR, true),
+              mount("config", SCRIPTS_DIR, true),
+              mount("initdb", "/docker-entrypoint-initdb.d", true),
+              mount("credentials", CREDENTIALS_DIR, true),
+            ],
+          }, {
+            name: "replication",
+            image,
+            command: script("replicate.sh"),
+            resources: {
+              requests: sidecarResources,
+              limits: sidecarResources,
+            },
+            securityContext: restricted,
+            volumeMounts: [
+              mount("sidecar-tmp", "/tmp"),
+              mount("client", CLIENT_DIR, true),
+              mount("config", SCRIPTS_DIR, true),
+              mount("credentials", CREDENTIALS_DIR, true),
             ],
           }],
           volumes: [
             { name: "run", emptyDir: {} },
             { name: "tmp", emptyDir: {} },
+            { name: "sidecar-tmp", emptyDir: {} },
             { name: "mysql-files", emptyDir: {} },
+            { name: "conf", emptyDir: {} },
+            {
+              name: "client",
+              emptyDir: { medium: "Memory", sizeLimit: "1Mi" },
+            },
+            {
+              name: "config",
+              configMap: { name: names.configMap, defaultMode: 0o444 },
+            },
+            {
+              name: "initdb",
+              configMap: {
+                name: names.configMap,
+                items: [{ key: "initdb-users.sh", path: "10-users.sh" }],
+                defaultMode: 0o444,
+              },
+            },
             {
               name: "credentials",
               secret: { secretName: names.secret, defaultMode: 0o440 },
@@ -381,22 +489,24 @@ export function volumeExpansions(
 }
 
 /**
- * Everything the children need, in write order. `newPassword` is used only
+ * Everything the children need, in write order. `passwords` are used only
  * when no credentials Secret was observed.
  */
 export function desiredChildren(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
   observed: ObservedChildren,
-  newPassword: string,
+  passwords: Passwords,
 ): DesiredChildren {
   const names = childNames(cluster);
   const pdb = desiredPodDisruptionBudget(cluster, spec);
   const result: DesiredChildren = {
-    create: observed.secret ? [] : [desiredSecret(cluster, spec, newPassword)],
+    create: observed.secret ? [] : [desiredSecret(cluster, spec, passwords)],
     apply: [
+      desiredConfigMap(cluster),
       desiredHeadlessService(cluster),
       desiredClientService(cluster),
+      desiredReadService(cluster),
       desiredStatefulSet(cluster, spec, observed.statefulSet),
     ],
     delete: [],

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readyScript } from "./mysql_scripts.ts";
 import {
   desiredChildren,
   desiredClientService,
@@ -37,7 +38,11 @@ function pvc(name: string, storage: string): KubeObject {
   };
 }
 
-const PASSWORD = "p".repeat(32);
+const PASSWORD = {
+  root: "r".repeat(32),
+  replication: "l".repeat(32),
+  probe: "p".repeat(32),
+};
 
 Deno.test("desiredChildren is deterministic for the same input", () => {
   const cluster = clusterFixture({ replicas: 3 });
@@ -66,7 +71,9 @@ Deno.test("desiredChildren creates the Secret only when none was observed", () =
     "an existing Secret is never regenerated or overwritten",
   );
   assert.ok(
-    !JSON.stringify(existing.apply).includes(PASSWORD),
+    !Object.values(PASSWORD).some((p) =>
+      JSON.stringify(existing.apply).includes(p)
+    ),
     "the password appears in no applied object",
   );
 });
@@ -80,6 +87,8 @@ Deno.test("desiredChildren gives every applied child the labels and a controller
     PASSWORD,
   );
   assert.deepEqual(apply.map((o) => o.kind), [
+    "ConfigMap",
+    "Service",
     "Service",
     "Service",
     "StatefulSet",
@@ -118,7 +127,7 @@ Deno.test("desiredChildren deletes an observed PodDisruptionBudget when scaled t
   }]);
 });
 
-Deno.test("desiredSecret holds the generated root password", () => {
+Deno.test("desiredSecret holds the root, replication and probe passwords", () => {
   const cluster = clusterFixture();
   const secret = desiredSecret(
     cluster,
@@ -126,7 +135,11 @@ Deno.test("desiredSecret holds the generated root password", () => {
     PASSWORD,
   ) as Any;
   assert.equal(secret.metadata.name, "db-credentials");
-  assert.deepEqual(secret.stringData, { "root-password": PASSWORD });
+  assert.deepEqual(secret.stringData, {
+    "root-password": PASSWORD.root,
+    "replication-password": PASSWORD.replication,
+    "probe-password": PASSWORD.probe,
+  });
 });
 
 Deno.test("desiredSecret outlives the cluster with deletionPolicy Retain and goes with it with Delete", () => {
@@ -246,13 +259,13 @@ Deno.test("desiredStatefulSet sets requests equal to limits from spec.resources"
   });
 });
 
-Deno.test("desiredStatefulSet derives the PVC retention policy from deletionPolicy", () => {
+Deno.test("desiredStatefulSet keeps or deletes volumes, on deletion and scale-down, per deletionPolicy", () => {
   assert.deepEqual(
     statefulSet({ deletionPolicy: "Delete" }).spec
       .persistentVolumeClaimRetentionPolicy,
     {
       whenDeleted: "Delete",
-      whenScaled: "Retain",
+      whenScaled: "Delete",
     },
   );
   assert.deepEqual(statefulSet().spec.persistentVolumeClaimRetentionPolicy, {
@@ -281,11 +294,24 @@ Deno.test("desiredStatefulSet probes over TCP with a long startup budget", () =>
   assert.ok(
     c.startupProbe.periodSeconds * c.startupProbe.failureThreshold >= 1200,
   );
-  assert.ok(c.livenessProbe.exec.command.includes("--protocol=tcp"));
+  assert.deepEqual(c.livenessProbe.exec.command, [
+    "mysqladmin",
+    "ping",
+    "-h",
+    "127.0.0.1",
+    "--protocol=tcp",
+  ]);
+  assert.deepEqual(c.readinessProbe.exec.command, [
+    "bash",
+    "/opt/mysql-operator/ready.sh",
+  ]);
+  const ready = readyScript(clusterFixture());
   assert.match(
-    c.readinessProbe.exec.command.join(" "),
-    /--protocol=tcp .*SELECT 1/,
+    ready,
+    /--defaults-extra-file="\/etc\/mysql-client\/probe\.cnf" --protocol=tcp -h 127\.0\.0\.1/,
   );
+  assert.match(ready, /"SELECT 1"/);
+  assert.doesNotMatch(ready, /-uroot|root\.cnf/, "the probe is not root");
 });
 
 Deno.test("desiredStatefulSet has a restricted security context the image accepts", () => {
@@ -299,16 +325,37 @@ Deno.test("desiredStatefulSet has a restricted security context the image accept
     runAsNonRoot: true,
     seccompProfile: { type: "RuntimeDefault" },
   });
-  assert.deepEqual(container(sts).securityContext, {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-  });
+  for (const c of [...pod.initContainers, ...pod.containers]) {
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+    }, c.name);
+    assert.deepEqual(c.resources.requests, c.resources.limits, c.name);
+  }
   const emptyDirs = pod.volumes.filter((v: Any) => v.emptyDir).map((v: Any) =>
     v.name
   );
-  assert.deepEqual(emptyDirs, ["run", "tmp", "mysql-files"]);
+  assert.deepEqual(emptyDirs, [
+    "run",
+    "tmp",
+    "sidecar-tmp",
+    "mysql-files",
+    "conf",
+    "client",
+  ]);
+  const mysql = container(sts);
+  for (const path of ["/var/run/mysqld", "/tmp", "/var/lib/mysql-files"]) {
+    assert.ok(
+      mysql.volumeMounts.some((m: Any) => m.mountPath === path && !m.readOnly),
+      path,
+    );
+  }
+  assert.deepEqual(
+    mysql.volumeMounts.find((m: Any) => m.mountPath === "/var/lib/mysql"),
+    { name: "data", mountPath: "/var/lib/mysql", subPath: "mysql" },
+  );
   assert.ok(pod.terminationGracePeriodSeconds >= 120);
 });
 

@@ -30,6 +30,7 @@ export function resourcePath(
 const PLURALS: Record<string, string> = {
   Secret: "secrets",
   Service: "services",
+  ConfigMap: "configmaps",
   StatefulSet: "statefulsets",
   PodDisruptionBudget: "poddisruptionbudgets",
   PersistentVolumeClaim: "persistentvolumeclaims",
@@ -105,18 +106,37 @@ export async function listClusters(
   return list.items;
 }
 
-/** Lists PVCs matching a label selector. */
-export async function listPersistentVolumeClaims(
+/** Lists the objects of a core (v1) resource matching a label selector. */
+export async function listByLabel(
   kube: KubeHttp,
+  resource: "pods" | "persistentvolumeclaims",
   namespace: string,
   labelSelector: string,
 ): Promise<KubeObject[]> {
   const list = await kube.request<{ items: KubeObject[] }>(
     "GET",
-    resourcePath("v1", "persistentvolumeclaims", namespace),
+    resourcePath("v1", resource, namespace),
     { query: { labelSelector } },
   );
   return list.items;
+}
+
+/** Sets labels on a pod (merge patch of its labels only). */
+export function labelPod(
+  kube: KubeHttp,
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+): Promise<KubeObject> {
+  return kube.request(
+    "PATCH",
+    resourcePath("v1", "pods", namespace, name),
+    {
+      body: { metadata: { labels } },
+      contentType: "application/merge-patch+json",
+      query: { fieldManager: FIELD_MANAGER },
+    },
+  );
 }
 
 /** Creates an object; returns false (and changes nothing) when it already exists. */

@@ -40,6 +40,7 @@ export interface Condition {
 export interface MySQLClusterStatus {
   replicas?: number;
   readyReplicas?: number;
+  primary?: string;
   phase?: Phase;
   lastUpdate?: string;
   observedGeneration?: number;
@@ -86,6 +87,7 @@ export const STATUS_KEYS: {
 } = {
   replicas: true,
   readyReplicas: true,
+  primary: true,
   phase: true,
   lastUpdate: true,
   observedGeneration: true,

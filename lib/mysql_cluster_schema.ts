@@ -107,10 +107,16 @@ const specSchema: Schema = {
     },
     deletionPolicy: {
       description:
-        "What happens to the data volumes and the credentials Secret when the cluster is deleted: Retain (default) keeps them, Delete removes them.",
+        "What happens to the data volumes and the credentials Secret when the cluster is deleted or scaled down: Retain (default) keeps them (a new cluster of the same name reuses them), Delete removes them. Fixed at creation.",
       type: "string",
       enum: ["Retain", "Delete"],
       default: DEFAULTS.deletionPolicy,
+      "x-kubernetes-validations": [{
+        rule: "self == oldSelf",
+        message:
+          "deletionPolicy is fixed at creation: it decides whether the credentials Secret is owned by the cluster, and the Secret must live exactly as long as the data",
+        reason: "FieldValueForbidden",
+      }],
     },
   },
 };
@@ -168,6 +174,11 @@ const statusSchema: Schema = {
       description: "Pods of the StatefulSet that are Ready.",
       type: "integer",
       format: "int32",
+    },
+    primary: {
+      description:
+        "The primary's pod (always pod 0: it takes the writes through the Service <name>-mysql; the others replicate from it and serve <name>-mysql-read).",
+      type: "string",
     },
     phase: {
       description:

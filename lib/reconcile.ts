@@ -33,7 +33,8 @@ import {
   expandPersistentVolumeClaim,
   getCluster,
   getOptional,
-  listPersistentVolumeClaims,
+  labelPod,
+  listByLabel,
   objectPath,
   recordEvent,
 } from "./kube_api.ts";
@@ -46,6 +47,11 @@ import type {
   Phase,
 } from "./mysql_cluster.ts";
 import { computeStatus, statusChanged } from "./status.ts";
+import {
+  downgradeProblem,
+  ROLE_LABEL,
+  roleLabelPatches,
+} from "./mysql_topology.ts";
 import { activeIds } from "./trace_context.ts";
 import { checkSpec } from "./validate.ts";
 
@@ -84,55 +90,45 @@ function ensured(
   });
 }
 
+/** What a reconcile observed: the children, and the pods when they matter. */
+type Observed = ObservedChildren & {
+  services: (KubeObject | undefined)[];
+  configMap?: KubeObject;
+  /** Listed only for clusters with replicas (role labels, read availability). */
+  pods?: KubeObject[];
+};
+
 async function observeChildren(
   kube: KubeHttp,
   cluster: MySQLCluster,
-): Promise<ObservedChildren & { services: (KubeObject | undefined)[] }> {
+  listPodsToo: boolean,
+): Promise<Observed> {
   const namespace = cluster.metadata.namespace ?? "default";
   const names = childNames(cluster);
-  const [statefulSet, headless, client, podDisruptionBudget] = await Promise
-    .all([
-      getOptional(
-        kube,
-        objectPath({
-          apiVersion: "apps/v1",
-          kind: "StatefulSet",
-          namespace,
-          name: names.statefulSet,
-        }),
-      ),
-      getOptional(
-        kube,
-        objectPath({
-          apiVersion: "v1",
-          kind: "Service",
-          namespace,
-          name: names.headlessService,
-        }),
-      ),
-      getOptional(
-        kube,
-        objectPath({
-          apiVersion: "v1",
-          kind: "Service",
-          namespace,
-          name: names.clientService,
-        }),
-      ),
-      getOptional(
-        kube,
-        objectPath({
-          apiVersion: "policy/v1",
-          kind: "PodDisruptionBudget",
-          namespace,
-          name: names.podDisruptionBudget,
-        }),
-      ),
-    ]);
-  const observed: ObservedChildren & { services: (KubeObject | undefined)[] } =
-    {
-      services: [headless, client],
-    };
+  const get = (apiVersion: string, kind: string, name: string) =>
+    getOptional(kube, objectPath({ apiVersion, kind, namespace, name }));
+  const [
+    statefulSet,
+    headless,
+    client,
+    read,
+    configMap,
+    podDisruptionBudget,
+    pods,
+  ] = await Promise.all([
+    get("apps/v1", "StatefulSet", names.statefulSet),
+    get("v1", "Service", names.headlessService),
+    get("v1", "Service", names.clientService),
+    get("v1", "Service", names.readService),
+    get("v1", "ConfigMap", names.configMap),
+    get("policy/v1", "PodDisruptionBudget", names.podDisruptionBudget),
+    listPodsToo
+      ? listByLabel(kube, "pods", namespace, selectorString(cluster))
+      : undefined,
+  ]);
+  const observed: Observed = { services: [headless, client, read] };
+  if (configMap) observed.configMap = configMap;
+  if (pods) observed.pods = pods;
   if (statefulSet) observed.statefulSet = statefulSet;
   if (podDisruptionBudget) observed.podDisruptionBudget = podDisruptionBudget;
   return observed;
@@ -140,10 +136,12 @@ async function observeChildren(
 
 function observedFor(
   object: KubeObject,
-  observed: ObservedChildren & { services: (KubeObject | undefined)[] },
+  observed: Observed,
 ): KubeObject | undefined {
   const name = (object.metadata as { name: string }).name;
   switch (object.kind) {
+    case "ConfigMap":
+      return observed.configMap;
     case "StatefulSet":
       return observed.statefulSet;
     case "PodDisruptionBudget":
@@ -229,17 +227,28 @@ export async function reconcile(
   // exists. It is created when absent and never read: the function may
   // create Secrets but not read them (least privilege), and an existing one
   // is never overwritten.
-  const check = checkSpec(cluster);
+  let check = checkSpec(cluster);
+  const passwords = {
+    root: context.newPassword(),
+    replication: context.newPassword(),
+    probe: context.newPassword(),
+  };
   const secret = check.ok
-    ? desiredSecret(cluster, check.spec, context.newPassword())
+    ? desiredSecret(cluster, check.spec, passwords)
     : undefined;
   const [observed, secretCreated] = await Promise.all([
-    observeChildren(kube, cluster),
+    observeChildren(kube, cluster, check.ok && check.spec.replicas > 1),
     secret ? createIfAbsent(kube, secret) : false,
   ]);
+  // MySQL cannot downgrade a data directory: refuse, and change nothing
+  const downgrade = check.ok
+    ? downgradeProblem(check.spec.version, observed.statefulSet)
+    : undefined;
+  if (downgrade) check = { ok: false, problems: [downgrade] };
   if (check.ok && volumesMayNeedExpansion(check.spec, observed.statefulSet)) {
-    observed.persistentVolumeClaims = await listPersistentVolumeClaims(
+    observed.persistentVolumeClaims = await listByLabel(
       kube,
+      "persistentvolumeclaims",
       cluster.metadata.namespace ?? "default",
       selectorString(cluster),
     );
@@ -256,7 +265,7 @@ export async function reconcile(
       cluster,
       check.spec,
       { ...observed, secret },
-      "",
+      passwords,
     );
     await Promise.all([
       ...desired.apply.map(async (object) => {
@@ -276,6 +285,16 @@ export async function reconcile(
         writes.push(`delete ${ref.kind} ${ref.name}`);
         ensured(span, ref.kind, ref.name, "deleted");
       }),
+      ...roleLabelPatches(cluster, observed.pods ?? []).map(async (patch) => {
+        await labelPod(kube, namespace, patch.name, {
+          [ROLE_LABEL]: patch.role,
+        });
+        writes.push(`label Pod ${patch.name} ${patch.role}`);
+        span?.addEvent("labelled Pod", {
+          "k8s.name": patch.name,
+          "mysql.role": patch.role,
+        });
+      }),
       ...desired.expand.map(async (pvc) => {
         await expandPersistentVolumeClaim(
           kube,
@@ -294,7 +313,7 @@ export async function reconcile(
   // 4. Status, only when it changed; Events on transitions only. Whatever
   // is written carries the trace id, so `kubectl describe` leads to it.
   const now = context.now();
-  const status = computeStatus(cluster, check, statefulSet, now);
+  const status = computeStatus(cluster, check, statefulSet, now, observed.pods);
   const traceId = activeIds()?.traceId;
   const events = [];
   if (!observed.statefulSet && statefulSet) {

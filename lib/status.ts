@@ -16,6 +16,8 @@ import type {
   Phase,
 } from "./mysql_cluster.ts";
 import { DEFAULTS } from "./mysql_cluster_schema.ts";
+import { childNames } from "./child_names.ts";
+import { primaryPod, readyReplicaPods } from "./mysql_topology.ts";
 import type { SpecCheck } from "./validate.ts";
 
 /** What the StatefulSet reports, as far as status needs it. */
@@ -109,15 +111,50 @@ function summarize(
   };
 }
 
+/** Condition type saying whether the read Service has a replica to send reads to. */
+export const REPLICAS_CONDITION = "ReplicasAvailable";
+
+/**
+ * The ReplicasAvailable condition: only for clusters with replicas (more
+ * than one pod) whose pods were observed; True when at least one replica
+ * pod is Ready, False when the read Service has none.
+ */
+function replicasCondition(
+  cluster: MySQLCluster,
+  replicas: number,
+  pods: KubeObject[],
+): Omit<Condition, "lastTransitionTime" | "observedGeneration"> {
+  const wanted = replicas - 1;
+  const ready = readyReplicaPods(cluster, pods);
+  const service = childNames(cluster).readService;
+  return ready > 0
+    ? {
+      type: REPLICAS_CONDITION,
+      status: "True",
+      reason: "ReplicasReady",
+      message: `${ready}/${wanted} replicas ready for reads through ${service}`,
+    }
+    : {
+      type: REPLICAS_CONDITION,
+      status: "False",
+      reason: "NoReadyReplica",
+      message:
+        `no replica is ready: ${service} has nowhere to send reads (0/${wanted})`,
+    };
+}
+
 /**
  * The status the cluster should have. `now` (an RFC 3339 time) is used only
- * where something changed.
+ * where something changed. `pods` (the cluster's pods, when they were
+ * listed) decide the ReplicasAvailable condition; without them the stored
+ * one is kept.
  */
 export function computeStatus(
   cluster: MySQLCluster,
   check: SpecCheck,
   statefulSet: KubeObject | undefined,
   now: string,
+  pods?: KubeObject[],
 ): MySQLClusterStatus {
   const old = cluster.status ?? {};
   const generation = cluster.metadata.generation ?? 0;
@@ -139,17 +176,36 @@ export function computeStatus(
       : now,
     observedGeneration: generation,
   };
+  const conditions: Condition[] = [ready];
+  const previousReplicas = old.conditions?.find((c) =>
+    c.type === REPLICAS_CONDITION
+  );
+  if (check.ok && replicas > 1 && pods) {
+    const condition = replicasCondition(cluster, replicas, pods);
+    conditions.push({
+      ...condition,
+      lastTransitionTime: previousReplicas?.status === condition.status
+        ? previousReplicas.lastTransitionTime
+        : now,
+      observedGeneration: generation,
+    });
+  } else if (check.ok && replicas > 1 && previousReplicas) {
+    conditions.push(previousReplicas);
+  }
+  conditions.push(
+    ...(old.conditions ?? []).filter((c) =>
+      c.type !== "Ready" && c.type !== REPLICAS_CONDITION
+    ),
+  );
   const next: MySQLClusterStatus = {
     replicas,
     readyReplicas: observed?.readyReplicas ?? 0,
     phase: summary.phase,
     observedGeneration: generation,
     selector: selectorString(cluster),
-    conditions: [
-      ready,
-      ...(old.conditions ?? []).filter((c) => c.type !== "Ready"),
-    ],
+    conditions,
   };
+  if (replicas > 0) next.primary = primaryPod(cluster);
   const { lastUpdate, ...oldRest } = old;
   next.lastUpdate = lastUpdate !== undefined && sameJson(oldRest, next)
     ? lastUpdate

@@ -175,3 +175,88 @@ Deno.test("sameJson ignores key order and undefined members", () => {
   assert.ok(!sameJson({ a: [1, 2] }, { a: [2, 1] }));
   assert.ok(!sameJson({ a: 1 }, { a: "1" }));
 });
+
+function readyPod(name: string, ready: boolean): KubeObject {
+  return {
+    metadata: { name },
+    status: {
+      conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+    },
+  };
+}
+
+Deno.test("computeStatus names pod 0 as the primary, and none when stopped", () => {
+  assert.equal(
+    statusOf(clusterFixture({ replicas: 3 }), rolledOut(3, 3)).primary,
+    "db-0",
+  );
+  assert.equal(
+    statusOf(clusterFixture({ replicas: 0 }), rolledOut(0, 0)).primary,
+    undefined,
+  );
+});
+
+Deno.test("computeStatus says when replicas exist but none serves reads", () => {
+  const cluster = clusterFixture({ replicas: 3 });
+  const none = computeStatus(cluster, checkSpec(cluster), rolledOut(3, 1), T0, [
+    readyPod("db-0", true),
+    readyPod("db-1", false),
+    readyPod("db-2", false),
+  ]);
+  const condition = none.conditions?.find((c) =>
+    c.type === "ReplicasAvailable"
+  );
+  assert.deepEqual(condition, {
+    type: "ReplicasAvailable",
+    status: "False",
+    reason: "NoReadyReplica",
+    message:
+      "no replica is ready: db-mysql-read has nowhere to send reads (0/2)",
+    lastTransitionTime: T0,
+    observedGeneration: 4,
+  });
+  cluster.status = none;
+  const some = computeStatus(cluster, checkSpec(cluster), rolledOut(3, 2), T1, [
+    readyPod("db-0", true),
+    readyPod("db-1", true),
+    readyPod("db-2", false),
+  ]);
+  const after = some.conditions?.find((c) => c.type === "ReplicasAvailable");
+  assert.equal(after?.status, "True");
+  assert.equal(
+    after?.message,
+    "1/2 replicas ready for reads through db-mysql-read",
+  );
+  assert.equal(after?.lastTransitionTime, T1);
+  // not listed this time: the stored condition stays
+  cluster.status = some;
+  const unlisted = computeStatus(
+    cluster,
+    checkSpec(cluster),
+    rolledOut(3, 2),
+    T1,
+  );
+  assert.deepEqual(
+    unlisted.conditions?.find((c) => c.type === "ReplicasAvailable"),
+    after,
+  );
+});
+
+Deno.test("computeStatus has no ReplicasAvailable condition with a single pod", () => {
+  const cluster = clusterFixture({ replicas: 3 });
+  cluster.status = computeStatus(
+    cluster,
+    checkSpec(cluster),
+    rolledOut(3, 3),
+    T0,
+    [
+      readyPod("db-1", true),
+    ],
+  );
+  const one = clusterFixture({ replicas: 1 });
+  one.status = cluster.status;
+  const status = computeStatus(one, checkSpec(one), rolledOut(1, 1), T1, [
+    readyPod("db-0", true),
+  ]);
+  assert.deepEqual(status.conditions?.map((c) => c.type), ["Ready"]);
+});

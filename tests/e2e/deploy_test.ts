@@ -216,6 +216,9 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
         ["create", "secrets", "-n", NS],
         ["patch", "statefulsets.apps", "-n", NS],
         ["create", "events", "-n", NS],
+        ["list", "pods", "-n", NS],
+        ["patch", "pods", "-n", NS],
+        ["create", "configmaps", "-n", NS],
       ];
       const refused = [
         ["delete", "mysqlclusters.database.example.com", "-n", NS],
@@ -229,6 +232,8 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
         ["patch", "secrets", "-n", NS],
         ["delete", "secrets", "-n", NS],
         ["create", "pods", "-n", NS],
+        ["delete", "pods", "-n", NS],
+        ["create", "pods/exec", "-n", NS],
         ["delete", "statefulsets.apps", "-n", NS],
         ["delete", "services", "-n", NS],
         ["create", "clusterrolebindings.rbac.authorization.k8s.io"],
@@ -357,6 +362,8 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
       const cluster = await eventually("status written", async () => {
         const cluster = await getCluster();
         assert.equal(cluster.status?.phase, "Provisioning");
+        // written together with the status, by a concurrent request
+        assert.ok(cluster.metadata.annotations?.[TRACE_ANNOTATION]);
         return cluster;
       }, 20_000);
       for (

@@ -30,7 +30,11 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
   const children = (cluster: MySQLCluster, observed = {}) => {
     const check = checkSpec(cluster);
     assert.ok(check.ok);
-    return desiredChildren(cluster, check.spec, observed, generatePassword());
+    return desiredChildren(cluster, check.spec, observed, {
+      root: generatePassword(),
+      replication: generatePassword(),
+      probe: generatePassword(),
+    });
   };
 
   await t.step("every child is accepted under strict validation", async () => {
@@ -48,6 +52,8 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
     }
     const stored = await apply(desired.apply);
     assert.deepEqual(stored.map((o) => o.kind), [
+      "ConfigMap",
+      "Service",
       "Service",
       "Service",
       "StatefulSet",
@@ -93,7 +99,9 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
       const desired = children(cluster, { secret: {}, statefulSet });
       // the apiserver refuses any change of volumeClaimTemplates: this apply
       // succeeding proves the template was kept
-      const [, , updated] = await apply(desired.apply);
+      const updated = (await apply(desired.apply)).find((o) =>
+        o.kind === "StatefulSet"
+      );
       const spec = updated!.spec as {
         template: { spec: { containers: { image: string }[] } };
         volumeClaimTemplates: {
