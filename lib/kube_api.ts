@@ -106,7 +106,13 @@ export async function listClusters(
   return list.items;
 }
 
-/** Lists the objects of a core (v1) resource matching a label selector. */
+/**
+ * Lists the objects of a core (v1) resource matching a label selector,
+ * from the apiserver's cache (`resourceVersion=0`): a consistent list
+ * waits for the cache to catch up with etcd, ~60 ms after any recent
+ * write here. What these lists decide (role labels, volume expansion,
+ * replica availability) is idempotent and re-checked on the next event.
+ */
 export async function listByLabel(
   kube: KubeHttp,
   resource: "pods" | "persistentvolumeclaims",
@@ -116,7 +122,7 @@ export async function listByLabel(
   const list = await kube.request<{ items: KubeObject[] }>(
     "GET",
     resourcePath("v1", resource, namespace),
-    { query: { labelSelector } },
+    { query: { labelSelector, resourceVersion: "0" } },
   );
   return list.items;
 }

@@ -113,7 +113,11 @@ export class KubeHttp {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#authorization = options.authorization;
     this.#authorizationTtlMs = options.authorizationTtlMs ?? 60_000;
-    const tls: Deno.CreateHttpClientOptions = {};
+    // HTTP/1.1 only: over the HTTP/2 that ALPN would pick, every request
+    // with a body above ~2 KB (a StatefulSet, a ConfigMap) waited ~40 ms
+    // (measured against kube-apiserver 1.35: 44 ms vs 3.4 ms for a 10 KB
+    // POST); the pool keeps one connection per concurrent request instead.
+    const tls: Deno.CreateHttpClientOptions = { http1: true, http2: false };
     if (options.caCert) tls.caCerts = [options.caCert];
     this.#client = Deno.createHttpClient(
       options.clientCert ? { ...tls, ...options.clientCert } : tls,
