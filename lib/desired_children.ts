@@ -32,8 +32,11 @@ import {
 import {
   POD_NAME_LABEL,
   primaryPod,
+  PROBE_USER,
+  REPLICATION_USER,
   ROLE_LABEL,
   SECRET_KEYS,
+  SECRET_USER_KEYS,
 } from "./mysql_topology.ts";
 import { parseQuantity, quantityString } from "./quantity.ts";
 import type { EffectiveSpec } from "./validate.ts";
@@ -113,7 +116,9 @@ export function desiredSecret(
     type: "Opaque",
     stringData: {
       [SECRET_KEYS.root]: passwords.root,
+      [SECRET_USER_KEYS.replication]: REPLICATION_USER,
       [SECRET_KEYS.replication]: passwords.replication,
+      [SECRET_USER_KEYS.probe]: PROBE_USER,
       [SECRET_KEYS.probe]: passwords.probe,
     },
   };

@@ -127,7 +127,7 @@ Deno.test("desiredChildren deletes an observed PodDisruptionBudget when scaled t
   }]);
 });
 
-Deno.test("desiredSecret holds the root, replication and probe passwords", () => {
+Deno.test("desiredSecret holds the root password and the replication and probe accounts", () => {
   const cluster = clusterFixture();
   const secret = desiredSecret(
     cluster,
@@ -137,7 +137,9 @@ Deno.test("desiredSecret holds the root, replication and probe passwords", () =>
   assert.equal(secret.metadata.name, "db-credentials");
   assert.deepEqual(secret.stringData, {
     "root-password": PASSWORD.root,
+    "replication-user": "repl",
     "replication-password": PASSWORD.replication,
+    "probe-user": "probe",
     "probe-password": PASSWORD.probe,
   });
 });

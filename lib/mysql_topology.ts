@@ -10,11 +10,17 @@ import type { KubeObject } from "./kube_http.ts";
 import type { MySQLCluster } from "./mysql_cluster.ts";
 import { GROUP } from "./mysql_cluster_schema.ts";
 
-/** Keys of the credentials Secret, each a password generated once. */
+/** Keys of the credentials Secret's passwords, each generated once. */
 export const SECRET_KEYS = {
   root: "root-password",
   replication: "replication-password",
   probe: "probe-password",
+} as const;
+
+/** Keys of the credentials Secret naming the accounts those passwords belong to. */
+export const SECRET_USER_KEYS = {
+  replication: "replication-user",
+  probe: "probe-user",
 } as const;
 
 /** MySQL account the replicas replicate and clone as. */

@@ -264,7 +264,9 @@ Deno.test("MySQL topology on a real apiserver", async (t) => {
       const secret = await get(`${CORE}/secrets/keep-credentials`);
       assert.deepEqual(Object.keys(secret.data).sort(), [
         "probe-password",
+        "probe-user",
         "replication-password",
+        "replication-user",
         "root-password",
       ]);
       assert.equal(secret.metadata.ownerReferences, undefined);
