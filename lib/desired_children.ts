@@ -125,12 +125,15 @@ export function desiredSecret(
 }
 
 /** The ConfigMap with the MySQL configuration and scripts. */
-export function desiredConfigMap(cluster: MySQLCluster): KubeObject {
+export function desiredConfigMap(
+  cluster: MySQLCluster,
+  files: Record<string, string> = clusterConfigFiles(cluster),
+): KubeObject {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: childMetadata(cluster, childNames(cluster).configMap, "database"),
-    data: clusterConfigFiles(cluster),
+    data: files,
   };
 }
 
@@ -231,6 +234,7 @@ export function desiredStatefulSet(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
   observed?: KubeObject,
+  files: Record<string, string> = clusterConfigFiles(cluster),
 ): KubeObject {
   const names = childNames(cluster);
   const resources = {
@@ -285,7 +289,7 @@ export function desiredStatefulSet(
         metadata: {
           labels: podLabels,
           annotations: {
-            [CONFIG_HASH_ANNOTATION]: configHash(clusterConfigFiles(cluster)),
+            [CONFIG_HASH_ANNOTATION]: configHash(files),
           },
         },
         spec: {
@@ -504,15 +508,16 @@ export function desiredChildren(
   passwords: Passwords,
 ): DesiredChildren {
   const names = childNames(cluster);
+  const files = clusterConfigFiles(cluster);
   const pdb = desiredPodDisruptionBudget(cluster, spec);
   const result: DesiredChildren = {
     create: observed.secret ? [] : [desiredSecret(cluster, spec, passwords)],
     apply: [
-      desiredConfigMap(cluster),
+      desiredConfigMap(cluster, files),
       desiredHeadlessService(cluster),
       desiredClientService(cluster),
       desiredReadService(cluster),
-      desiredStatefulSet(cluster, spec, observed.statefulSet),
+      desiredStatefulSet(cluster, spec, observed.statefulSet, files),
     ],
     delete: [],
     expand: volumeExpansions(cluster, spec, observed.persistentVolumeClaims),

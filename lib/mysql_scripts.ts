@@ -247,12 +247,11 @@ export function clusterConfigFiles(
 
 /** A short stable hash (FNV-1a, hex) of the files, so a change rolls the pods. */
 export function configHash(files: Record<string, string>): string {
-  let hash = 0x811c9dc5;
-  for (const key of Object.keys(files).sort()) {
-    for (const char of `${key}\0${files[key]}\0`) {
-      hash ^= char.charCodeAt(0);
-      hash = Math.imul(hash, 0x01000193) >>> 0;
-    }
+  const text = Object.keys(files).sort().map((key) => `${key}\0${files[key]}`)
+    .join("\0");
+  let hash = 0x811c9dc5 | 0;
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   }
-  return hash.toString(16).padStart(8, "0");
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runCommand } from "../tests/harness/command.ts";
 import { desiredStatefulSet } from "./desired_children.ts";
 import {
   clusterConfigFiles,
@@ -31,25 +32,8 @@ function settings(cnf: string): Record<string, string> {
 }
 
 async function run(command: string, args: string[]) {
-  try {
-    const output = await new Deno.Command(command, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      text: decoder.decode(output.stdout) + decoder.decode(output.stderr),
-    };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(
-        `${command} is not installed (Debian: apt-get install ${command}); .ci/run installs it`,
-      );
-    }
-    throw error;
-  }
+  const { code, output } = await runCommand(command, args);
+  return { code, text: output };
 }
 
 Deno.test("the cluster's scripts pass bash -n and shellcheck", async () => {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { runCommand } from "./command.ts";
 import type { ControlPlane } from "./control_plane.ts";
 import { parseDockerfile } from "./dockerfile.ts";
 import { REPO_ROOT } from "./paths.ts";
@@ -23,39 +24,26 @@ export interface ImageRun {
   cache: "read-only, warmed at build" | "none (could not mount read-only)";
 }
 
-async function exec(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<{ success: boolean; output: string }> {
-  const result = await new Deno.Command(command, {
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    success: result.success,
-    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
-  };
-}
-
 /** Runs `deno task bundle` (writes `.build/function.js`). */
 export async function buildBundle(): Promise<void> {
-  const { success, output } = await exec(Deno.execPath(), ["task", "bundle"], {
+  const { success, output } = await runCommand(Deno.execPath(), [
+    "task",
+    "bundle",
+  ], {
     cwd: REPO_ROOT,
   });
   if (!success) throw new Error(`deno task bundle failed:\n${output}`);
 }
 
+/** Succeeded, or false (also when the program is missing). */
+async function tried(command: string, args: string[]): Promise<boolean> {
+  return await runCommand(command, args).then((r) => r.success, () => false);
+}
+
 async function mountReadOnly(dir: string): Promise<boolean> {
-  if ((await exec("mount", ["--bind", dir, dir])).success) {
-    if ((await exec("mount", ["-o", "remount,ro,bind", dir])).success) {
-      return true;
-    }
-    await exec("umount", [dir]);
+  if (await tried("mount", ["--bind", dir, dir])) {
+    if (await tried("mount", ["-o", "remount,ro,bind", dir])) return true;
+    await tried("umount", [dir]);
   }
   return false;
 }
@@ -85,10 +73,14 @@ export async function prepareImageRun(cp: ControlPlane): Promise<ImageRun> {
     if (step[0] !== "deno") {
       throw new Error(`RUN ${step[0]}: only deno runs here`);
     }
-    const { success, output } = await exec(Deno.execPath(), step.slice(1), {
-      cwd: local(recipe.workdir),
-      env: { ...env, NO_COLOR: "1" },
-    });
+    const { success, output } = await runCommand(
+      Deno.execPath(),
+      step.slice(1),
+      {
+        cwd: local(recipe.workdir),
+        env: { ...env, NO_COLOR: "1" },
+      },
+    );
     if (!success) throw new Error(`RUN ${step.join(" ")} failed:\n${output}`);
   }
   if (recipe.command[0] !== "deno") {
@@ -97,7 +89,7 @@ export async function prepareImageRun(cp: ControlPlane): Promise<ImageRun> {
   let cache: ImageRun["cache"] = "none (could not mount read-only)";
   if (env.DENO_DIR && await mountReadOnly(env.DENO_DIR)) {
     const dir = env.DENO_DIR;
-    cp.own(async () => void await exec("umount", [dir]));
+    cp.own(async () => void await tried("umount", [dir]));
     cache = "read-only, warmed at build";
   } else {
     env.DENO_DIR = "/proc/self/no-deno-dir";

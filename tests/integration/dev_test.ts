@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { loadKubeAccess } from "../../lib/kube_config.ts";
 import { KubeHttp } from "../../lib/kube_http.ts";
+import { runCommand } from "../harness/command.ts";
 import { parseDevArgs } from "../harness/dev.ts";
 import { startOperatorBed } from "../harness/operator_bed.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
@@ -104,18 +105,12 @@ class DevSession {
 }
 
 async function event(args: string[]): Promise<{ code: number; out: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "event", ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    out: decoder.decode(output.stdout) + decoder.decode(output.stderr),
-  };
+  const { code, output } = await runCommand(
+    Deno.execPath(),
+    ["task", "event", ...args],
+    { cwd: REPO_ROOT, env: { NO_COLOR: "1" } },
+  );
+  return { code, out: output };
 }
 
 Deno.test("parseDevArgs reads --kubeconfig and --port, refuses 8080", () => {
