@@ -332,6 +332,11 @@ export function desiredStatefulSet(
             env: [{
               name: "MYSQL_ROOT_PASSWORD_FILE",
               value: `${CREDENTIALS_DIR}/${SECRET_KEYS.root}`,
+            }, {
+              // root only from inside the pod (the image's default is '%'):
+              // the Services never expose it; create application accounts
+              name: "MYSQL_ROOT_HOST",
+              value: "127.0.0.1",
             }],
             resources: { requests: resources, limits: resources },
             // crash recovery and upgrades can take many minutes: 30 min here

@@ -283,6 +283,8 @@ Deno.test("desiredStatefulSet reads the root password from the mounted Secret, n
       name: "MYSQL_ROOT_PASSWORD_FILE",
       value: "/etc/mysql-credentials/root-password",
     },
+    // root is not reachable through the Services
+    { name: "MYSQL_ROOT_HOST", value: "127.0.0.1" },
   ]);
   const credentials = sts.spec.template.spec.volumes.find((v: Any) =>
     v.name === "credentials"

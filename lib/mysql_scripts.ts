@@ -133,6 +133,7 @@ CREATE USER IF NOT EXISTS '${REPLICATION_USER}'@'%' IDENTIFIED BY '\${replicatio
 GRANT REPLICATION SLAVE, REPLICATION CLIENT, BACKUP_ADMIN ON *.* TO '${REPLICATION_USER}'@'%';
 CREATE USER IF NOT EXISTS '${PROBE_USER}'@'127.0.0.1' IDENTIFIED BY '\${probe_password}' WITH MAX_USER_CONNECTIONS 3;
 GRANT SELECT ON performance_schema.replication_applier_status TO '${PROBE_USER}'@'127.0.0.1';
+GRANT SELECT ON performance_schema.replication_connection_status TO '${PROBE_USER}'@'127.0.0.1';
 EOSQL
 `;
 }
@@ -181,7 +182,9 @@ while true; do
   fi
   if [ "$clones" = 0 ] && [ "$channels" = 0 ]; then
     log "empty replica: cloning \${primary}"
-    sql "SET GLOBAL clone_valid_donor_list = '\${primary}:${MYSQL_PORT}'"
+    # a replica restarted before its first clone starts read-only; the
+    # clone would be refused (the copy brings the setting back)
+    sql "SET GLOBAL super_read_only = OFF; SET GLOBAL clone_valid_donor_list = '\${primary}:${MYSQL_PORT}'"
     # when the copy is done mysqld stops (nothing restarts it in place):
     # the container restarts on the cloned data
     sql "CLONE INSTANCE FROM '${REPLICATION_USER}'@'\${primary}':${MYSQL_PORT} IDENTIFIED BY '\${replication_password}'" ||
@@ -200,7 +203,7 @@ while true; do
       sleep 5
       continue
     fi
-  elif [ "$(sql "SELECT COUNT(*) FROM performance_schema.replication_applier_status WHERE CHANNEL_NAME = '' AND SERVICE_STATE = 'ON'")" = 0 ]; then
+  elif [ "$(sql "SELECT (SELECT COUNT(*) FROM performance_schema.replication_applier_status WHERE CHANNEL_NAME = '' AND SERVICE_STATE = 'ON') + (SELECT COUNT(*) FROM performance_schema.replication_connection_status WHERE CHANNEL_NAME = '' AND SERVICE_STATE IN ('ON', 'CONNECTING'))")" != 2 ]; then
     log "replication stopped: starting it"
     sql "START REPLICA" || true
   fi
@@ -216,7 +219,7 @@ export function readyScript(cluster: MySQLCluster): string {
 ${
     header(
       cluster,
-      "Readiness: a real query as the probe user over TCP; a replica must also be\n# applying the primary's changes.",
+      "Readiness: a real query as the probe user over TCP; a replica must also be\n# receiving (or reconnecting to) the primary's changes and applying them.",
     )
   }set -euo pipefail
 
@@ -228,6 +231,10 @@ query() {
 [ "$(query "SELECT 1")" = 1 ]
 if [ "$ordinal" -ne 0 ]; then
   [ "$(query "SELECT SERVICE_STATE FROM performance_schema.replication_applier_status WHERE CHANNEL_NAME = ''")" = ON ]
+  case "$(query "SELECT SERVICE_STATE FROM performance_schema.replication_connection_status WHERE CHANNEL_NAME = ''")" in
+    ON | CONNECTING) ;;
+    *) exit 1 ;;
+  esac
 fi
 `;
 }

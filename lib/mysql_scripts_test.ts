@@ -113,11 +113,43 @@ Deno.test("the SQL's accounts are the ones created, with the grants they use", (
     initConfigScript(cluster),
     new RegExp(`probe\\.cnf" ${PROBE_USER} `),
   );
-  // and may read the one table readiness reads
-  const table = "performance_schema.replication_applier_status";
-  assert.ok(ready.includes(table));
+  // and may read exactly the tables readiness reads
+  const tables = [...ready.matchAll(/FROM (performance_schema\.\w+)/g)].map((
+    m,
+  ) => m[1]);
+  assert.deepEqual(tables, [
+    "performance_schema.replication_applier_status",
+    "performance_schema.replication_connection_status",
+  ]);
+  for (const table of tables) {
+    assert.ok(
+      users.includes(`GRANT SELECT ON ${table} TO '${PROBE_USER}'@'127.0.0.1'`),
+      String(table),
+    );
+  }
+  // the sidecar talks to its own mysqld as root over 127.0.0.1, the only
+  // host root may come from
+  assert.match(replicate, /root\.cnf" --protocol=tcp -h 127\.0\.0\.1/);
+  const sts = desiredStatefulSet(cluster, effectiveSpec(cluster)) as Any;
+  assert.deepEqual(
+    sts.spec.template.spec.containers[0].env.find((e: Any) =>
+      e.name === "MYSQL_ROOT_HOST"
+    ),
+    { name: "MYSQL_ROOT_HOST", value: "127.0.0.1" },
+  );
+});
+
+Deno.test("a replica is made writable only for its first clone", () => {
+  const replicate = replicateScript(cluster);
+  const off = replicate.indexOf("SET GLOBAL super_read_only = OFF");
+  const clone = replicate.indexOf("CLONE INSTANCE FROM");
+  assert.ok(off > 0 && off < clone);
   assert.ok(
-    users.includes(`GRANT SELECT ON ${table} TO '${PROBE_USER}'@'127.0.0.1'`),
+    replicate.lastIndexOf(
+      'if [ "$clones" = 0 ] && [ "$channels" = 0 ]; then',
+      off,
+    ) > 0,
+    "only while nothing was cloned or configured yet",
   );
 });
 
