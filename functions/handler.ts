@@ -206,10 +206,12 @@ export function createHandler(
       "faas.invocation_id": info.id,
       ...(info.subject ? { "cloudevents.event_subject": info.subject } : {}),
     });
+    let key: string | undefined;
     try {
       const work = decoded.work.kind === "find-owner"
         ? await findOwner(decoded.work.child)
         : decoded.work;
+      if (work.kind === "reconcile") key = `${work.namespace}/${work.name}`;
       let answer: Record<string, unknown>;
       if (work.kind === "resync") {
         span.updateName("resync");
@@ -240,6 +242,7 @@ export function createHandler(
       log("error", "event failed", {
         event: info.id,
         type: info.type,
+        ...(key ? { key } : {}),
         transient,
         error: message,
       });

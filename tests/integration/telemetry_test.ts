@@ -305,6 +305,13 @@ Deno.test("telemetry of the function, exported to a real OTLP receiver", async (
       assert.equal(call.status.code, ERROR);
       assert.equal(call.attributes["error.type"], "unreachable");
       assert.ok(call.events.some((e) => e.name === "exception"));
+      const failed = (await broken.logLines()).find((l) =>
+        l.message === "event failed"
+      );
+      assert.ok(failed, "the failure is logged");
+      assert.equal(failed.key, `${NS}/db`);
+      assert.equal(failed.trace_id, response.body.traceId);
+      assert.equal(failed.level, "error");
     },
   );
 
