@@ -41,19 +41,14 @@ import {
 import { parseQuantity, quantityString } from "./quantity.ts";
 import type { EffectiveSpec } from "./validate.ts";
 
-export { childNames, DATA_VOLUME } from "./child_names.ts";
-export { CREDENTIALS_DIR, MYSQL_PORT } from "./mysql_scripts.ts";
-
 /** UID and GID of `mysql` in the official image. */
 export const MYSQL_UID = 999;
-/** Key of the root password in the credentials Secret. */
-export const ROOT_PASSWORD_KEY = SECRET_KEYS.root;
 /** Pod template annotation with the hash of the ConfigMap's files. */
 export const CONFIG_HASH_ANNOTATION = `${GROUP}/config-hash`;
 
 /** What the edges observed of a cluster's children (absent = not found). */
 export interface ObservedChildren {
-  /** Only its existence and metadata are read, never its data. */
+  /** The credentials Secret once it exists (the reconcile never reads it back). */
   secret?: KubeObject;
   statefulSet?: KubeObject;
   podDisruptionBudget?: KubeObject;

@@ -68,14 +68,9 @@ function refOf(
 export async function getOptional<T = KubeObject>(
   kube: KubeHttp,
   path: string,
-  accept?: string,
 ): Promise<T | undefined> {
   try {
-    return await kube.request<T>(
-      "GET",
-      path,
-      accept ? { accept, expected: [404] } : { expected: [404] },
-    );
+    return await kube.request<T>("GET", path, { expected: [404] });
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 404) return undefined;
     throw error;

@@ -16,9 +16,9 @@
  */
 
 import { type Span, trace } from "@opentelemetry/api";
+import { childNames } from "./child_names.ts";
 import { covers } from "./covers.ts";
 import {
-  childNames,
   desiredChildren,
   desiredSecret,
   type ObservedChildren,
