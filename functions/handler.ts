@@ -20,14 +20,13 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-
 import {
   BadEventError,
+  controllingCluster,
   decodeEvent,
   type Ref,
   type Work,
 } from "../lib/cloud_events.ts";
-import { controllingCluster } from "../lib/cloud_events.ts";
 import { isTransient } from "../lib/errors.ts";
 import { KeySerializer } from "../lib/key_serializer.ts";
 import { getOptional, listClusters, objectPath } from "../lib/kube_api.ts";

@@ -72,7 +72,10 @@ export interface ReconcileContext {
   kube: KubeHttp;
   /** Current time, RFC 3339. */
   now: () => string;
-  /** A fresh root password (used only when the Secret is missing). */
+  /**
+   * A fresh password. Each reconcile draws three for a Secret it creates
+   * only if none exists (the existing one is never read or replaced).
+   */
   newPassword: () => string;
 }
 
@@ -179,7 +182,7 @@ export function transitionEvent(
 
 /**
  * Writes the trace annotation. Best effort: it is telemetry, so a refusal
- * is logged and the span says so, but the reconcile goes on.
+ * is logged (the failed call's span records it) and the reconcile goes on.
  */
 async function annotate(
   kube: KubeHttp,
@@ -249,7 +252,7 @@ export async function reconcile(
     observed.persistentVolumeClaims = await listByLabel(
       kube,
       "persistentvolumeclaims",
-      cluster.metadata.namespace ?? "default",
+      namespace,
       selectorString(cluster),
     );
   }

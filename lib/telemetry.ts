@@ -52,12 +52,10 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Extra options, for tests and the dev loop. */
+/** Extra options (the warm-up runs without the process's environment). */
 export interface TelemetryOptions {
   /** Variable lookup (default `Deno.env.get`). */
   env?: EnvLookup;
-  /** More span processors (e.g. the dev console printer). */
-  processors?: SpanProcessor[];
 }
 
 let contextManagerSet = false;
@@ -142,7 +140,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       shutdown: () => Promise.resolve(),
     };
   }
-  const processors: SpanProcessor[] = [...(options.processors ?? [])];
+  const processors: SpanProcessor[] = [];
   if (config.console) processors.push(new SpanTreePrinter());
   if (config.tracesUrl) {
     processors.push(
