@@ -26,17 +26,17 @@ import {
   decodeEvent,
   type Ref,
   type Work,
-} from "../lib/cloud_events.ts";
-import { isTransient } from "../lib/errors.ts";
-import { KeySerializer } from "../lib/key_serializer.ts";
-import { getOptional, listClusters, objectPath } from "../lib/kube_api.ts";
-import type { KubeHttp } from "../lib/kube_http.ts";
-import { log } from "../lib/log.ts";
-import { generatePassword } from "../lib/password.ts";
-import { reconcile, type ReconcileResult } from "../lib/reconcile.ts";
-import type { FlushResult, Telemetry } from "../lib/telemetry.ts";
-import { INSTRUMENTATION_NAME } from "../lib/telemetry_config.ts";
-import { parentContext } from "../lib/trace_context.ts";
+} from "../lib/events/cloud_events.ts";
+import { isTransient } from "../lib/kube/errors.ts";
+import { KeySerializer } from "../lib/events/key_serializer.ts";
+import { getOptional, listClusters, objectPath } from "../lib/kube/api.ts";
+import type { KubeHttp } from "../lib/kube/http.ts";
+import { log } from "../lib/telemetry/log.ts";
+import { generatePassword } from "../lib/reconcile/password.ts";
+import { reconcile, type ReconcileResult } from "../lib/reconcile/reconcile.ts";
+import type { FlushResult, Telemetry } from "../lib/telemetry/telemetry.ts";
+import { INSTRUMENTATION_NAME } from "../lib/telemetry/config.ts";
+import { parentContext } from "../lib/telemetry/trace_context.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 

@@ -18,10 +18,10 @@
  * @module
  */
 
-import { KubeHttp } from "../lib/kube_http.ts";
-import { loadKubeAccess } from "../lib/kube_config.ts";
-import { log } from "../lib/log.ts";
-import { startTelemetry, type Telemetry } from "../lib/telemetry.ts";
+import { KubeHttp } from "../lib/kube/http.ts";
+import { loadKubeAccess } from "../lib/kube/config.ts";
+import { log } from "../lib/telemetry/log.ts";
+import { startTelemetry, type Telemetry } from "../lib/telemetry/telemetry.ts";
 import { createHandler } from "./handler.ts";
 import { warmUp } from "./warm_up.ts";
 

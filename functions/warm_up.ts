@@ -10,10 +10,10 @@
  */
 
 import { CloudEvent, HTTP } from "cloudevents";
-import { KubeHttp } from "../lib/kube_http.ts";
-import { loadKubeAccess } from "../lib/kube_config.ts";
-import { setLogLevel } from "../lib/log.ts";
-import { startTelemetry } from "../lib/telemetry.ts";
+import { KubeHttp } from "../lib/kube/http.ts";
+import { loadKubeAccess } from "../lib/kube/config.ts";
+import { setLogLevel } from "../lib/telemetry/log.ts";
+import { startTelemetry } from "../lib/telemetry/telemetry.ts";
 import { createHandler } from "./handler.ts";
 
 const NOWHERE = "https://127.0.0.1:1";

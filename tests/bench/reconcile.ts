@@ -10,9 +10,9 @@
  */
 
 import { createHandler } from "../../functions/handler.ts";
-import { KubeHttp } from "../../lib/kube_http.ts";
-import { loadKubeAccess } from "../../lib/kube_config.ts";
-import { startTelemetry } from "../../lib/telemetry.ts";
+import { KubeHttp } from "../../lib/kube/http.ts";
+import { loadKubeAccess } from "../../lib/kube/config.ts";
+import { startTelemetry } from "../../lib/telemetry/telemetry.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
 import { clusterUpdateEvent, postEvent } from "../harness/events.ts";

@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import type { KubeObject } from "../../lib/kube_http.ts";
-import { TRACE_ANNOTATION } from "../../lib/labels.ts";
+import type { KubeObject } from "../../lib/kube/http.ts";
+import { TRACE_ANNOTATION } from "../../lib/core/labels.ts";
 import {
   type ApiServerSourceAdapter,
   startAdapter,

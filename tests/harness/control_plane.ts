@@ -15,7 +15,7 @@
  * @module
  */
 
-import { KubeHttp } from "../../lib/kube_http.ts";
+import { KubeHttp } from "../../lib/kube/http.ts";
 import { type Binaries, ensureBinaries, type Progress } from "./build.ts";
 import { registerCleanup } from "./cleanup.ts";
 import { generateSigningKeyPem, randomToken } from "./credentials.ts";

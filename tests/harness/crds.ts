@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type KubeHttp, type KubeObject } from "../../lib/kube_http.ts";
+import { type KubeHttp, type KubeObject } from "../../lib/kube/http.ts";
 import { applyObjects, parseManifests } from "./apply.ts";
 import { KNATIVE_CRD_FILES } from "./build.ts";
 import { eventually } from "./wait.ts";

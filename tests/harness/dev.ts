@@ -19,8 +19,8 @@
  * @module
  */
 
-import { loadKubeAccess } from "../../lib/kube_config.ts";
-import { KubeHttp } from "../../lib/kube_http.ts";
+import { loadKubeAccess } from "../../lib/kube/config.ts";
+import { KubeHttp } from "../../lib/kube/http.ts";
 import { startAdapter } from "./adapter.ts";
 import { applyObjects, discoveryResolver, parseManifests } from "./apply.ts";
 import { ensureBinaries } from "./build.ts";

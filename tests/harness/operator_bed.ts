@@ -5,8 +5,8 @@
  * @module
  */
 
-import { mysqlClusterCrd } from "../../lib/crd.ts";
-import type { KubeObject } from "../../lib/kube_http.ts";
+import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
+import type { KubeObject } from "../../lib/kube/http.ts";
 import { applyObjects } from "./apply.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { KubeApiError, type KubeHttp } from "../../lib/kube_http.ts";
+import { KubeApiError, type KubeHttp } from "../../lib/kube/http.ts";
 
 /**
  * Creates the ServiceAccount `namespace/name` if it does not exist and mints

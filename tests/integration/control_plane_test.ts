@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KubeApiError } from "../../lib/kube_http.ts";
+import { KubeApiError } from "../../lib/kube/http.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds, readKnativeCrds } from "../harness/crds.ts";

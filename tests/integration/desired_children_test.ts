@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { desiredChildren } from "../../lib/desired_children.ts";
-import { mysqlClusterCrd } from "../../lib/crd.ts";
-import type { KubeObject } from "../../lib/kube_http.ts";
-import { FIELD_MANAGER } from "../../lib/labels.ts";
-import type { MySQLCluster } from "../../lib/mysql_cluster.ts";
-import { generatePassword } from "../../lib/password.ts";
-import { checkSpec } from "../../lib/validate.ts";
+import { desiredChildren } from "../../lib/core/desired_children.ts";
+import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
+import type { KubeObject } from "../../lib/kube/http.ts";
+import { FIELD_MANAGER } from "../../lib/core/labels.ts";
+import type { MySQLCluster } from "../../lib/core/mysql_cluster.ts";
+import { generatePassword } from "../../lib/reconcile/password.ts";
+import { checkSpec } from "../../lib/core/validate.ts";
 import { applyObjects, objectPath } from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds } from "../harness/crds.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { loadKubeAccess } from "../../lib/kube_config.ts";
-import { KubeHttp } from "../../lib/kube_http.ts";
+import { loadKubeAccess } from "../../lib/kube/config.ts";
+import { KubeHttp } from "../../lib/kube/http.ts";
 import { runCommand } from "../harness/command.ts";
 import { parseDevArgs } from "../harness/dev.ts";
 import { startOperatorBed } from "../harness/operator_bed.ts";

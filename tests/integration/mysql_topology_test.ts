@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHandler } from "../../functions/handler.ts";
-import { loadKubeAccess } from "../../lib/kube_config.ts";
-import { KubeHttp } from "../../lib/kube_http.ts";
+import { loadKubeAccess } from "../../lib/kube/config.ts";
+import { KubeHttp } from "../../lib/kube/http.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { clusterUpdateEvent, postEvent } from "../harness/events.ts";
 import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";

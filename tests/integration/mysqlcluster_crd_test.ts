@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { KubeApiError, type KubeObject } from "../../lib/kube_http.ts";
-import { CRD_PATH, mysqlClusterCrd } from "../../lib/crd.ts";
+import { KubeApiError, type KubeObject } from "../../lib/kube/http.ts";
+import { CRD_PATH, mysqlClusterCrd } from "../../lib/manifests/crd.ts";
 import { applyObjects, parseManifests } from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds } from "../harness/crds.ts";

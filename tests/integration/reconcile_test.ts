@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { CloudEvent, HTTP } from "cloudevents";
 import { createHandler } from "../../functions/handler.ts";
-import { mysqlClusterCrd } from "../../lib/crd.ts";
-import { loadKubeAccess } from "../../lib/kube_config.ts";
-import { KubeHttp, type KubeObject } from "../../lib/kube_http.ts";
+import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
+import { loadKubeAccess } from "../../lib/kube/config.ts";
+import { KubeHttp, type KubeObject } from "../../lib/kube/http.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds } from "../harness/crds.ts";

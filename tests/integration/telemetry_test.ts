@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type CloudEvent, HTTP } from "cloudevents";
-import { TRACE_ANNOTATION } from "../../lib/labels.ts";
-import { SERVICE_VERSION } from "../../lib/telemetry_config.ts";
+import { TRACE_ANNOTATION } from "../../lib/core/labels.ts";
+import { SERVICE_VERSION } from "../../lib/telemetry/config.ts";
 import { startOperatorBed } from "../harness/operator_bed.ts";
 import { clusterUpdateEvent, postEvent } from "../harness/events.ts";
 import {

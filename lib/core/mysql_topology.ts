@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { KubeObject } from "./kube_http.ts";
+import type { KubeObject } from "../kube/http.ts";
 import type { MySQLCluster } from "./mysql_cluster.ts";
 import { GROUP } from "./mysql_cluster_schema.ts";
 

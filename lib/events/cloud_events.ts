@@ -8,7 +8,7 @@
  */
 
 import { HTTP } from "cloudevents";
-import { API_VERSION, KIND } from "./mysql_cluster_schema.ts";
+import { API_VERSION, KIND } from "../core/mysql_cluster_schema.ts";
 
 /** The ApiServerSource event types, Resource mode (data = the object). */
 export const RESOURCE_TYPES = [

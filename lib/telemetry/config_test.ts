@@ -5,7 +5,7 @@ import {
   SERVICE_VERSION,
   telemetryConfig,
   tracesUrl,
-} from "./telemetry_config.ts";
+} from "./config.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 

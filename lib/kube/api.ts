@@ -7,10 +7,13 @@
  * @module
  */
 
-import { KubeApiError, type KubeHttp, type KubeObject } from "./kube_http.ts";
-import { FIELD_MANAGER } from "./labels.ts";
-import type { MySQLCluster, MySQLClusterStatus } from "./mysql_cluster.ts";
-import { API_VERSION, KIND, PLURAL } from "./mysql_cluster_schema.ts";
+import { KubeApiError, type KubeHttp, type KubeObject } from "./http.ts";
+import { FIELD_MANAGER } from "../core/labels.ts";
+import type {
+  MySQLCluster,
+  MySQLClusterStatus,
+} from "../core/mysql_cluster.ts";
+import { API_VERSION, KIND, PLURAL } from "../core/mysql_cluster_schema.ts";
 
 const APPLY = "application/apply-patch+yaml";
 

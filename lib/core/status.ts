@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { KubeObject } from "./kube_http.ts";
+import type { KubeObject } from "../kube/http.ts";
 import { selectorString } from "./labels.ts";
 import type {
   Condition,

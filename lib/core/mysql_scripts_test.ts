@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCommand } from "../tests/harness/command.ts";
+import { runCommand } from "../../tests/harness/command.ts";
 import { desiredStatefulSet } from "./desired_children.ts";
 import {
   clusterConfigFiles,
@@ -11,7 +11,7 @@ import {
   replicateScript,
 } from "./mysql_scripts.ts";
 import { PROBE_USER, REPLICATION_USER, SECRET_KEYS } from "./mysql_topology.ts";
-import { generatePassword } from "./password.ts";
+import { generatePassword } from "../reconcile/password.ts";
 import { clusterFixture, effectiveSpec } from "./test_fixtures.ts";
 
 // deno-lint-ignore no-explicit-any

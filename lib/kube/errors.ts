@@ -6,7 +6,7 @@
  * @module
  */
 
-import { KubeApiError } from "./kube_http.ts";
+import { KubeApiError } from "./http.ts";
 
 /** True for failures a later attempt may not meet: unreachable API, timeouts, 429, 5xx. */
 export function isTransient(error: unknown): boolean {

@@ -28,7 +28,7 @@ import {
   type EnvLookup,
   type TelemetryConfig,
   telemetryConfig,
-} from "./telemetry_config.ts";
+} from "./config.ts";
 
 /** How a flush went. */
 export interface FlushResult {

@@ -1,5 +1,5 @@
 import { desiredChildren } from "./desired_children.ts";
-import type { KubeObject } from "./kube_http.ts";
+import type { KubeObject } from "../kube/http.ts";
 import { computeStatus, statusChanged } from "./status.ts";
 import { clusterFixture } from "./test_fixtures.ts";
 import { checkSpec } from "./validate.ts";

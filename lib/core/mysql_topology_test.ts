@@ -5,7 +5,7 @@ import {
   desiredReadService,
   desiredStatefulSet,
 } from "./desired_children.ts";
-import type { KubeObject } from "./kube_http.ts";
+import type { KubeObject } from "../kube/http.ts";
 import {
   compareVersions,
   downgradeProblem,

@@ -14,7 +14,7 @@
  */
 
 import { childNames, DATA_VOLUME } from "./child_names.ts";
-import type { KubeObject } from "./kube_http.ts";
+import type { KubeObject } from "../kube/http.ts";
 import { childLabels, childMetadata, selectorLabels } from "./labels.ts";
 import type { MySQLCluster } from "./mysql_cluster.ts";
 import { GROUP } from "./mysql_cluster_schema.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { kubeRoute } from "./kube_route.ts";
+import { kubeRoute } from "./route.ts";
 
 Deno.test("kubeRoute templates namespaced objects of a group", () => {
   assert.deepEqual(

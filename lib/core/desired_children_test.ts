@@ -10,7 +10,7 @@ import {
   volumeExpansions,
   volumesMayNeedExpansion,
 } from "./desired_children.ts";
-import type { KubeObject } from "./kube_http.ts";
+import type { KubeObject } from "../kube/http.ts";
 import type { MySQLClusterSpec } from "./mysql_cluster.ts";
 import { clusterFixture, effectiveSpec } from "./test_fixtures.ts";
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { KubeHttpOptions } from "./kube_http.ts";
+import type { KubeHttpOptions } from "./http.ts";
 
 /** Connection options plus where they came from. */
 export interface KubeAccess extends KubeHttpOptions {

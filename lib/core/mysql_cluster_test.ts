@@ -5,7 +5,7 @@ import {
   SPEC_FIELDS,
   STATUS_FIELDS,
 } from "./mysql_cluster_schema.ts";
-import { CRD_PATH, renderCrdYaml } from "./crd.ts";
+import { CRD_PATH, renderCrdYaml } from "../manifests/crd.ts";
 
 Deno.test("MySQLClusterSpec type has exactly the schema's spec fields", () => {
   assert.deepEqual(Object.keys(SPEC_KEYS).sort(), [...SPEC_FIELDS].sort());
@@ -17,7 +17,7 @@ Deno.test("MySQLClusterStatus type has exactly the schema's status fields", () =
 
 Deno.test("committed CRD YAML matches the schema (run `deno task crd` after changing it)", async () => {
   const committed = await Deno.readTextFile(
-    new URL(`../${CRD_PATH}`, import.meta.url),
+    new URL(`../../${CRD_PATH}`, import.meta.url),
   );
   assert.equal(committed, renderCrdYaml());
 });

@@ -16,14 +16,14 @@
  */
 
 import { type Span, trace } from "@opentelemetry/api";
-import { childNames } from "./child_names.ts";
-import { covers } from "./covers.ts";
+import { childNames } from "../core/child_names.ts";
+import { covers } from "../core/covers.ts";
 import {
   desiredChildren,
   desiredSecret,
   type ObservedChildren,
   volumesMayNeedExpansion,
-} from "./desired_children.ts";
+} from "../core/desired_children.ts";
 import {
   annotateCluster,
   apply,
@@ -37,23 +37,23 @@ import {
   listByLabel,
   objectPath,
   recordEvent,
-} from "./kube_api.ts";
-import type { KubeHttp, KubeObject } from "./kube_http.ts";
-import { selectorString, TRACE_ANNOTATION } from "./labels.ts";
-import { log } from "./log.ts";
+} from "../kube/api.ts";
+import type { KubeHttp, KubeObject } from "../kube/http.ts";
+import { selectorString, TRACE_ANNOTATION } from "../core/labels.ts";
+import { log } from "../telemetry/log.ts";
 import type {
   MySQLCluster,
   MySQLClusterStatus,
   Phase,
-} from "./mysql_cluster.ts";
-import { computeStatus, statusChanged } from "./status.ts";
+} from "../core/mysql_cluster.ts";
+import { computeStatus, statusChanged } from "../core/status.ts";
 import {
   downgradeProblem,
   ROLE_LABEL,
   roleLabelPatches,
-} from "./mysql_topology.ts";
-import { activeIds } from "./trace_context.ts";
-import { checkSpec } from "./validate.ts";
+} from "../core/mysql_topology.ts";
+import { activeIds } from "../telemetry/trace_context.ts";
+import { checkSpec } from "../core/validate.ts";
 
 /** What a reconcile did. */
 export interface ReconcileResult {

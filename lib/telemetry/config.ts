@@ -6,7 +6,7 @@
  * @module
  */
 
-import denoJson from "../deno.json" with { type: "json" };
+import denoJson from "../../deno.json" with { type: "json" };
 
 /** The function's own version (`version` in deno.json). */
 export const SERVICE_VERSION: string = denoJson.version;

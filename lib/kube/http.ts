@@ -11,8 +11,8 @@
  */
 
 import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { kubeRoute } from "./kube_route.ts";
-import { INSTRUMENTATION_NAME } from "./telemetry_config.ts";
+import { kubeRoute } from "./route.ts";
+import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 

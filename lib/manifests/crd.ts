@@ -15,7 +15,7 @@ import {
   SHORT_NAME,
   SINGULAR,
   VERSION,
-} from "./mysql_cluster_schema.ts";
+} from "../core/mysql_cluster_schema.ts";
 
 /** Where the generated CRD lives, relative to the repository root. */
 export const CRD_PATH = "knative/base/mysqlcluster_crd.yaml";
@@ -99,7 +99,7 @@ export function renderCrdYaml(): string {
 }
 
 if (import.meta.main) {
-  const path = new URL(`../${CRD_PATH}`, import.meta.url);
+  const path = new URL(`../../${CRD_PATH}`, import.meta.url);
   await Deno.writeTextFile(path, renderCrdYaml());
   console.error(`wrote ${CRD_PATH}`);
 }
