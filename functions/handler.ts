@@ -17,23 +17,20 @@ import {
   context as contextApi,
   type Span,
   SpanKind,
-  SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
+import { BadEventError, decodeEvent } from "../lib/events/cloud_events.ts";
 import {
-  BadEventError,
-  controllingCluster,
-  decodeEvent,
-  type Ref,
-  type Work,
-} from "../lib/events/cloud_events.ts";
+  createDispatcher,
+  type Dispatcher,
+  recordFailure,
+} from "../lib/events/dispatch.ts";
 import { isTransient } from "../lib/kube/errors.ts";
-import { KeySerializer } from "../lib/events/key_serializer.ts";
-import { getOptional, listClusters, objectPath } from "../lib/kube/api.ts";
+import { getObject, isChildKind, listClusters } from "../lib/kube/api.ts";
 import type { KubeHttp } from "../lib/kube/http.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { generatePassword } from "../lib/reconcile/password.ts";
-import { reconcile, type ReconcileResult } from "../lib/reconcile/reconcile.ts";
+import { reconcile } from "../lib/reconcile/reconcile.ts";
 import type { FlushResult, Telemetry } from "../lib/telemetry/telemetry.ts";
 import { INSTRUMENTATION_NAME } from "../lib/telemetry/config.ts";
 import { parentContext } from "../lib/telemetry/trace_context.ts";
@@ -95,93 +92,36 @@ function faasTrigger(type: string | undefined): string {
   return type === "dev.knative.sources.ping" ? "timer" : "pubsub";
 }
 
-/** Creates the request handler. */
-export function createHandler(
-  options: HandlerOptions,
-): (request: Request) => Promise<Response> {
+/** The dispatcher over the real API: passes, owner lookups and the resync's list. */
+function dispatcherFor(options: HandlerOptions): Dispatcher {
   const context = {
     kube: options.kube,
     now: () => new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     newPassword: () => generatePassword(),
   };
-  // one reconcile per cluster at a time, in arrival order
-  const serializer = new KeySerializer();
-  const reconcileOne = (namespace: string, name: string) =>
-    serializer.run(
-      `${namespace}/${name}`,
-      () => reconcile(context, namespace, name),
-    );
+  return createDispatcher({
+    reconcile: (namespace, name) => reconcile(context, namespace, name),
+    readable: isChildKind,
+    readObject: (ref) => getObject(options.kube, ref),
+    listClusters: async () =>
+      (await listClusters(options.kube, options.namespace)).map((c) => ({
+        namespace: c.metadata.namespace ?? "default",
+        name: c.metadata.name,
+      })),
+    ...(options.resyncConcurrency === undefined
+      ? {}
+      : { resyncConcurrency: options.resyncConcurrency }),
+    ...(options.resyncBudgetMs === undefined
+      ? {}
+      : { resyncBudgetMs: options.resyncBudgetMs }),
+  });
+}
 
-  async function findOwner(
-    child: Ref,
-  ): Promise<Exclude<Work, { kind: "find-owner" }>> {
-    let path: string;
-    try {
-      path = objectPath(child);
-    } catch {
-      return {
-        kind: "ignore",
-        reason: `kind ${child.kind} is not one the operator manages`,
-      };
-    }
-    const object = await getOptional(options.kube, path);
-    const owner = object ? controllingCluster(object) : undefined;
-    return owner
-      ? {
-        kind: "reconcile",
-        namespace: child.namespace,
-        name: owner,
-        via: `${child.kind} ${child.namespace}/${child.name}`,
-      }
-      : {
-        kind: "ignore",
-        reason:
-          `${child.kind} ${child.namespace}/${child.name} is not controlled by a MySQLCluster`,
-      };
-  }
-
-  async function resync(): Promise<Record<string, unknown>> {
-    const clusters = await listClusters(options.kube, options.namespace);
-    const deadline = Date.now() + (options.resyncBudgetMs ?? 240_000);
-    const queue = [...clusters];
-    const results: ReconcileResult[] = [];
-    const failed: { key: string; error: string }[] = [];
-    const worker = async () => {
-      for (let cluster = queue.shift(); cluster; cluster = queue.shift()) {
-        if (Date.now() > deadline) return;
-        const { namespace = "default", name } = cluster.metadata;
-        await tracer.startActiveSpan("reconcile", async (span) => {
-          try {
-            results.push(await reconcileOne(namespace, name));
-          } catch (error) {
-            span.recordException(error as Error);
-            span.setStatus({
-              code: SpanStatusCode.ERROR,
-              message: (error as Error).message,
-            });
-            failed.push({
-              key: `${namespace}/${name}`,
-              error: String((error as Error).message ?? error),
-            });
-          } finally {
-            span.end();
-          }
-        });
-      }
-    };
-    await Promise.all(
-      Array.from({ length: options.resyncConcurrency ?? 4 }, worker),
-    );
-    return {
-      outcome: "resynced",
-      total: clusters.length,
-      done: results.length,
-      changed: results.filter((r) => r.writes.length > 0).map((r) => r.key),
-      failed,
-      skipped: queue.length,
-    };
-  }
-
+/** Creates the request handler. */
+export function createHandler(
+  options: HandlerOptions,
+): (request: Request) => Promise<Response> {
+  const dispatch = dispatcherFor(options);
   let coldStart = true;
 
   /** Decodes, does the work, and says how it went; spans go on `span`. */
@@ -205,51 +145,33 @@ export function createHandler(
       "faas.invocation_id": info.id,
       ...(info.subject ? { "cloudevents.event_subject": info.subject } : {}),
     });
-    let key: string | undefined;
-    try {
-      const work = decoded.work.kind === "find-owner"
-        ? await findOwner(decoded.work.child)
-        : decoded.work;
-      if (work.kind === "reconcile") key = `${work.namespace}/${work.name}`;
-      let answer: Record<string, unknown>;
-      if (work.kind === "resync") {
-        span.updateName("resync");
-        answer = await resync();
-      } else if (work.kind === "ignore") {
-        span.updateName("ignore");
-        answer = { outcome: "ignored", reason: work.reason };
-      } else {
-        span.updateName("reconcile");
-        span.setAttribute("mysql.via", work.via);
-        const result = await reconcileOne(work.namespace, work.name);
-        answer = { ...result, via: work.via };
-      }
-      span.setAttribute("mysql.outcome", String(answer.outcome));
+    const dispatched = await dispatch(decoded.work);
+    if (dispatched.ok) {
+      span.setAttribute("mysql.outcome", String(dispatched.answer.outcome));
       log("info", "event handled", {
         event: info.id,
         type: info.type,
         ms: Math.round(performance.now() - started),
-        ...answer,
+        ...dispatched.answer,
       });
-      return { status: 200, body: { event: info.id, ...answer } };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const transient = isTransient(error);
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
-      span.setAttribute("error.type", transient ? "transient" : "failure");
-      log("error", "event failed", {
-        event: info.id,
-        type: info.type,
-        ...(key ? { key } : {}),
-        transient,
-        error: message,
-      });
-      return {
-        status: transient ? 503 : 500,
-        body: { event: info.id, error: message, retry: transient },
-      };
+      return { status: 200, body: { event: info.id, ...dispatched.answer } };
     }
+    const { error, key } = dispatched;
+    const message = error instanceof Error ? error.message : String(error);
+    const transient = isTransient(error);
+    recordFailure(span, error);
+    span.setAttribute("error.type", transient ? "transient" : "failure");
+    log("error", "event failed", {
+      event: info.id,
+      type: info.type,
+      ...(key ? { key } : {}),
+      transient,
+      error: message,
+    });
+    return {
+      status: transient ? 503 : 500,
+      body: { event: info.id, error: message, retry: transient },
+    };
   }
 
   async function handleEvent(request: Request): Promise<Response> {
@@ -304,11 +226,7 @@ export function createHandler(
           () => handle(decoded, span, started),
         );
     } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: (error as Error).message,
-      });
+      recordFailure(span, error);
       outcome = { status: 500, body: { error: String(error) } };
     }
     const handledMs = performance.now() - started;

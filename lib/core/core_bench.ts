@@ -1,11 +1,11 @@
-import { desiredChildren } from "./desired_children.ts";
-import type { KubeObject } from "../kube/http.ts";
+import { desiredChildren } from "./children.ts";
+import { childKey, type StatefulSet } from "./objects.ts";
 import { computeStatus, statusChanged } from "./status.ts";
 import { clusterFixture } from "./test_fixtures.ts";
 import { checkSpec } from "./validate.ts";
 
 const cluster = clusterFixture({ replicas: 3 });
-const statefulSet: KubeObject = {
+const statefulSet: StatefulSet = {
   metadata: { name: "db", generation: 1 },
   status: {
     observedGeneration: 1,
@@ -14,6 +14,7 @@ const statefulSet: KubeObject = {
     readyReplicas: 3,
   },
 };
+const observed = new Map([[childKey("StatefulSet", "db"), statefulSet]]);
 const check = checkSpec(cluster);
 if (!check.ok) throw new Error("fixture is invalid");
 cluster.status = computeStatus(
@@ -26,11 +27,7 @@ cluster.status = computeStatus(
 Deno.bench("core: check spec + desired children of a 3-replica cluster", () => {
   const checked = checkSpec(cluster);
   if (checked.ok) {
-    desiredChildren(cluster, checked.spec, { statefulSet }, {
-      root: "r".repeat(32),
-      replication: "l".repeat(32),
-      probe: "p".repeat(32),
-    });
+    desiredChildren(cluster, checked.spec, observed);
   }
 });
 

@@ -14,7 +14,6 @@
  */
 
 import { childNames, DATA_VOLUME } from "./child_names.ts";
-import type { KubeObject } from "../kube/http.ts";
 import { childLabels, childMetadata, selectorLabels } from "./labels.ts";
 import type { MySQLCluster } from "./mysql_cluster.ts";
 import { GROUP } from "./mysql_cluster_schema.ts";
@@ -38,6 +37,15 @@ import {
   SECRET_KEYS,
   SECRET_USER_KEYS,
 } from "./mysql_topology.ts";
+import type {
+  ConfigMap,
+  KubeObject,
+  PersistentVolumeClaim,
+  PodDisruptionBudget,
+  Secret,
+  Service,
+  StatefulSet,
+} from "./objects.ts";
 import { parseQuantity, quantityString } from "./quantity.ts";
 import type { EffectiveSpec } from "./validate.ts";
 
@@ -45,43 +53,6 @@ import type { EffectiveSpec } from "./validate.ts";
 export const MYSQL_UID = 999;
 /** Pod template annotation with the hash of the ConfigMap's files. */
 export const CONFIG_HASH_ANNOTATION = `${GROUP}/config-hash`;
-
-/** What the edges observed of a cluster's children (absent = not found). */
-export interface ObservedChildren {
-  /** The credentials Secret once it exists (the reconcile never reads it back). */
-  secret?: KubeObject;
-  statefulSet?: KubeObject;
-  podDisruptionBudget?: KubeObject;
-  /** The cluster's data PVCs (`data-X-<i>`). */
-  persistentVolumeClaims?: KubeObject[];
-}
-
-/** A reference to an object to delete. */
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-}
-
-/** A PVC whose storage request must grow. */
-export interface VolumeExpansion {
-  namespace: string;
-  name: string;
-  storage: string;
-}
-
-/** Every write a reconcile of the children should make. */
-export interface DesiredChildren {
-  /** Created only when absent; never updated (the credentials Secret). */
-  create: KubeObject[];
-  /** Server-side applied with the operator's field manager. */
-  apply: KubeObject[];
-  /** Deleted if present. */
-  delete: ObjectRef[];
-  /** PVCs to expand (claim templates are immutable). */
-  expand: VolumeExpansion[];
-}
 
 /** The passwords of a new credentials Secret. */
 export type Passwords = Record<keyof typeof SECRET_KEYS, string>;
@@ -97,7 +68,7 @@ export function desiredSecret(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
   passwords: Passwords,
-): KubeObject {
+): Secret {
   const metadata = childMetadata(
     cluster,
     childNames(cluster).secret,
@@ -123,7 +94,7 @@ export function desiredSecret(
 export function desiredConfigMap(
   cluster: MySQLCluster,
   files: Record<string, string> = clusterConfigFiles(cluster),
-): KubeObject {
+): ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -137,7 +108,7 @@ const MYSQL_SERVICE_PORTS = [
 ];
 
 /** The headless Service that gives each pod a stable DNS name. */
-export function desiredHeadlessService(cluster: MySQLCluster): KubeObject {
+export function desiredHeadlessService(cluster: MySQLCluster): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -156,7 +127,7 @@ export function desiredHeadlessService(cluster: MySQLCluster): KubeObject {
 }
 
 /** The read-write Service on port 3306: the primary (pod 0) only. */
-export function desiredClientService(cluster: MySQLCluster): KubeObject {
+export function desiredClientService(cluster: MySQLCluster): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -180,7 +151,7 @@ export function desiredClientService(cluster: MySQLCluster): KubeObject {
  * The read-only Service on port 3306: the replicas, by the role label the
  * operator keeps on each pod (a selector cannot say "every pod but 0").
  */
-export function desiredReadService(cluster: MySQLCluster): KubeObject {
+export function desiredReadService(cluster: MySQLCluster): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -198,22 +169,12 @@ export function desiredReadService(cluster: MySQLCluster): KubeObject {
 }
 
 /** The observed StatefulSet's data claim template spec, if any. */
-function observedClaimSpec(statefulSet?: KubeObject):
-  | {
-    storageClassName?: string;
-    resources?: { requests?: { storage?: string } };
-  }
-  | undefined {
-  const templates = (statefulSet?.spec as {
-    volumeClaimTemplates?: {
-      metadata?: { name?: string };
-      spec?: {
-        storageClassName?: string;
-        resources?: { requests?: { storage?: string } };
-      };
-    }[];
-  } | undefined)?.volumeClaimTemplates;
-  return templates?.find((t) => t.metadata?.name === DATA_VOLUME)?.spec;
+function observedClaimSpec(
+  statefulSet?: StatefulSet,
+): PersistentVolumeClaim["spec"] {
+  return statefulSet?.spec?.volumeClaimTemplates?.find((t) =>
+    t.metadata?.name === DATA_VOLUME
+  )?.spec;
 }
 
 /**
@@ -228,9 +189,9 @@ function observedClaimSpec(statefulSet?: KubeObject):
 export function desiredStatefulSet(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
-  observed?: KubeObject,
+  observed?: StatefulSet,
   files: Record<string, string> = clusterConfigFiles(cluster),
-): KubeObject {
+): StatefulSet {
   const names = childNames(cluster);
   const resources = {
     cpu: quantityString(spec.resources.cpu),
@@ -430,7 +391,7 @@ export function desiredStatefulSet(
 export function desiredPodDisruptionBudget(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
-): KubeObject | undefined {
+): PodDisruptionBudget | undefined {
   if (spec.replicas <= 1) return undefined;
   return {
     apiVersion: "policy/v1",
@@ -454,7 +415,7 @@ export function desiredPodDisruptionBudget(
  */
 export function volumesMayNeedExpansion(
   spec: EffectiveSpec,
-  statefulSet?: KubeObject,
+  statefulSet?: StatefulSet,
 ): boolean {
   const template = observedClaimSpec(statefulSet)?.resources?.requests?.storage;
   if (template === undefined) return false;
@@ -463,73 +424,49 @@ export function volumesMayNeedExpansion(
   return wanted !== undefined && built !== undefined && wanted > built;
 }
 
+/** A data PVC whose storage request must grow to `storage`. */
+export interface VolumeExpansion {
+  /** The claim, as observed. */
+  claim: PersistentVolumeClaim;
+  /** The new storage request. */
+  storage: string;
+}
+
 /** The observed data PVCs whose storage request is below `spec.storageSize`. */
 export function volumeExpansions(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
-  pvcs: KubeObject[] = [],
+  pvcs: readonly PersistentVolumeClaim[] = [],
 ): VolumeExpansion[] {
   const wanted = parseQuantity(spec.storageSize);
   if (wanted === undefined) return [];
   const prefix = `${DATA_VOLUME}-${cluster.metadata.name}-`;
   const expansions: VolumeExpansion[] = [];
   for (const pvc of pvcs) {
-    const metadata = pvc.metadata as { name: string; namespace?: string };
-    if (
-      !metadata.name.startsWith(prefix) ||
-      !/^\d+$/.test(metadata.name.slice(prefix.length))
-    ) {
+    const name = pvc.metadata?.name ?? "";
+    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) {
       continue;
     }
-    const current =
-      (pvc.spec as { resources?: { requests?: { storage?: string } } })
-        ?.resources?.requests?.storage;
+    const current = pvc.spec?.resources?.requests?.storage;
     const size = current === undefined ? undefined : parseQuantity(current);
     if (size !== undefined && size < wanted) {
       expansions.push({
-        namespace: metadata.namespace ?? cluster.metadata.namespace ??
-          "default",
-        name: metadata.name,
+        claim: pvc,
         storage: quantityString(spec.storageSize),
       });
     }
   }
-  return expansions.sort((a, b) => a.name.localeCompare(b.name));
+  return expansions.sort((a, b) =>
+    (a.claim.metadata?.name ?? "").localeCompare(b.claim.metadata?.name ?? "")
+  );
 }
 
-/**
- * Everything the children need, in write order. `passwords` are used only
- * when no credentials Secret was observed.
- */
-export function desiredChildren(
-  cluster: MySQLCluster,
-  spec: EffectiveSpec,
-  observed: ObservedChildren,
-  passwords: Passwords,
-): DesiredChildren {
-  const names = childNames(cluster);
-  const files = clusterConfigFiles(cluster);
-  const pdb = desiredPodDisruptionBudget(cluster, spec);
-  const result: DesiredChildren = {
-    create: observed.secret ? [] : [desiredSecret(cluster, spec, passwords)],
-    apply: [
-      desiredConfigMap(cluster, files),
-      desiredHeadlessService(cluster),
-      desiredClientService(cluster),
-      desiredReadService(cluster),
-      desiredStatefulSet(cluster, spec, observed.statefulSet, files),
-    ],
-    delete: [],
-    expand: volumeExpansions(cluster, spec, observed.persistentVolumeClaims),
-  };
-  if (pdb) result.apply.push(pdb);
-  else if (observed.podDisruptionBudget) {
-    result.delete.push({
-      apiVersion: "policy/v1",
-      kind: "PodDisruptionBudget",
-      namespace: cluster.metadata.namespace ?? "default",
-      name: names.podDisruptionBudget,
-    });
-  }
-  return result;
+/** What a child's desired-state function is given. */
+export interface ChildContext {
+  cluster: MySQLCluster;
+  spec: EffectiveSpec;
+  /** This child as observed, if it exists. */
+  observed: KubeObject | undefined;
+  /** The cluster's configuration files, computed once per pass. */
+  files: Record<string, string>;
 }

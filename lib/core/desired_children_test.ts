@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readyScript } from "./mysql_scripts.ts";
+import { desiredChildren } from "./children.ts";
 import {
-  desiredChildren,
   desiredClientService,
   desiredHeadlessService,
   desiredPodDisruptionBudget,
@@ -10,7 +10,7 @@ import {
   volumeExpansions,
   volumesMayNeedExpansion,
 } from "./desired_children.ts";
-import type { KubeObject } from "../kube/http.ts";
+import type { PersistentVolumeClaim, StatefulSet } from "./objects.ts";
 import type { MySQLClusterSpec } from "./mysql_cluster.ts";
 import { clusterFixture, effectiveSpec } from "./test_fixtures.ts";
 
@@ -19,7 +19,7 @@ type Any = any;
 
 function statefulSet(
   spec: Partial<MySQLClusterSpec> = {},
-  observed?: KubeObject,
+  observed?: StatefulSet,
 ): Any {
   const cluster = clusterFixture(spec);
   return desiredStatefulSet(cluster, effectiveSpec(cluster), observed);
@@ -29,7 +29,7 @@ function container(sts: Any): Any {
   return sts.spec.template.spec.containers[0];
 }
 
-function pvc(name: string, storage: string): KubeObject {
+function pvc(name: string, storage: string): PersistentVolumeClaim {
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
@@ -46,47 +46,29 @@ const PASSWORD = {
 
 Deno.test("desiredChildren is deterministic for the same input", () => {
   const cluster = clusterFixture({ replicas: 3 });
-  const a = desiredChildren(cluster, effectiveSpec(cluster), {}, PASSWORD);
+  const a = desiredChildren(cluster, effectiveSpec(cluster), new Map());
   const b = desiredChildren(
     structuredClone(cluster),
     effectiveSpec(cluster),
-    {},
-    PASSWORD,
+    new Map(),
   );
   assert.deepEqual(a, b);
 });
 
-Deno.test("desiredChildren creates the Secret only when none was observed", () => {
+Deno.test("desiredChildren holds no password", () => {
   const cluster = clusterFixture();
-  const spec = effectiveSpec(cluster);
-  const fresh = desiredChildren(cluster, spec, {}, PASSWORD);
-  assert.equal(fresh.create.length, 1);
-  assert.equal((fresh.create[0]!.metadata as Any).name, "db-credentials");
-  const existing = desiredChildren(cluster, spec, {
-    secret: { metadata: { name: "db-credentials" } },
-  }, PASSWORD);
-  assert.deepEqual(
-    existing.create,
-    [],
-    "an existing Secret is never regenerated or overwritten",
-  );
+  const children = desiredChildren(cluster, effectiveSpec(cluster), new Map());
   assert.ok(
-    !Object.values(PASSWORD).some((p) =>
-      JSON.stringify(existing.apply).includes(p)
-    ),
+    !Object.values(PASSWORD).some((p) => JSON.stringify(children).includes(p)),
     "the password appears in no applied object",
   );
 });
 
-Deno.test("desiredChildren gives every applied child the labels and a controller ownerReference", () => {
+Deno.test("desiredChildren gives every child the labels and a controller ownerReference", () => {
   const cluster = clusterFixture({ replicas: 3 });
-  const { apply } = desiredChildren(
-    cluster,
-    effectiveSpec(cluster),
-    {},
-    PASSWORD,
-  );
-  assert.deepEqual(apply.map((o) => o.kind), [
+  const children = desiredChildren(cluster, effectiveSpec(cluster), new Map())
+    .flatMap((child) => child.object ? [child.object] : []);
+  assert.deepEqual(children.map((o) => o.kind), [
     "ConfigMap",
     "Service",
     "Service",
@@ -94,7 +76,7 @@ Deno.test("desiredChildren gives every applied child the labels and a controller
     "StatefulSet",
     "PodDisruptionBudget",
   ]);
-  for (const child of apply) {
+  for (const child of children) {
     const metadata = child.metadata as Any;
     assert.equal(metadata.namespace, "shop");
     assert.equal(metadata.labels["app.kubernetes.io/instance"], "db");
@@ -113,18 +95,12 @@ Deno.test("desiredChildren gives every applied child the labels and a controller
   }
 });
 
-Deno.test("desiredChildren deletes an observed PodDisruptionBudget when scaled to one pod", () => {
+Deno.test("desiredChildren wants no PodDisruptionBudget at one pod", () => {
   const cluster = clusterFixture({ replicas: 1 });
-  const result = desiredChildren(cluster, effectiveSpec(cluster), {
-    podDisruptionBudget: { metadata: { name: "db" } },
-  }, PASSWORD);
-  assert.ok(!result.apply.some((o) => o.kind === "PodDisruptionBudget"));
-  assert.deepEqual(result.delete, [{
-    apiVersion: "policy/v1",
-    kind: "PodDisruptionBudget",
-    namespace: "shop",
-    name: "db",
-  }]);
+  const budget = desiredChildren(cluster, effectiveSpec(cluster), new Map())
+    .find((child) => child.ref.kind === "PodDisruptionBudget");
+  assert.equal(budget?.object, undefined);
+  assert.equal(budget?.child.optional, true, "so an observed one is deleted");
 });
 
 Deno.test("desiredSecret holds the root password and the replication and probe accounts", () => {
@@ -384,10 +360,10 @@ Deno.test("volumeExpansions grows the cluster's smaller PVCs to storageSize", ()
     pvc("data-db-other-0", "1Gi"),
     pvc("data-dbx-0", "1Gi"),
   ]);
-  assert.deepEqual(expansions, [
-    { namespace: "shop", name: "data-db-0", storage: "20Gi" },
-    { namespace: "shop", name: "data-db-1", storage: "20Gi" },
-  ]);
+  assert.deepEqual(
+    expansions.map((e) => [e.claim.metadata?.name, e.storage]),
+    [["data-db-0", "20Gi"], ["data-db-1", "20Gi"]],
+  );
 });
 
 Deno.test("volumeExpansions never shrinks a PVC", () => {

@@ -5,6 +5,10 @@
  */
 
 import type { MySQLCluster } from "./mysql_cluster.ts";
+import type { ObjectMeta } from "./objects.ts";
+
+/** A controller ownerReference (`metav1.OwnerReference`). */
+export type OwnerReference = NonNullable<ObjectMeta["ownerReferences"]>[number];
 
 /** The field manager every write of the operator uses (server-side apply). */
 export const FIELD_MANAGER = "mysql-operator-fn";
@@ -46,9 +50,7 @@ export function selectorString(cluster: MySQLCluster): string {
 }
 
 /** A controller ownerReference to the cluster (garbage collection follows it). */
-export function controllerReference(
-  cluster: MySQLCluster,
-): Record<string, unknown> {
+export function controllerReference(cluster: MySQLCluster): OwnerReference {
   if (!cluster.metadata.uid) {
     throw new Error(
       `MySQLCluster ${cluster.metadata.namespace}/${cluster.metadata.name} has no uid: read it from the API before computing its children`,
@@ -69,7 +71,7 @@ export function childMetadata(
   cluster: MySQLCluster,
   name: string,
   component: string,
-): Record<string, unknown> {
+): ObjectMeta {
   return {
     name,
     namespace: cluster.metadata.namespace,

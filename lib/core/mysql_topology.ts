@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { KubeObject } from "../kube/http.ts";
 import type { MySQLCluster } from "./mysql_cluster.ts";
 import { GROUP } from "./mysql_cluster_schema.ts";
+import type { Pod, StatefulSet } from "./objects.ts";
 
 /** Keys of the credentials Secret's passwords, each generated once. */
 export const SECRET_KEYS = {
@@ -70,43 +70,34 @@ export interface RoleLabelPatch {
  */
 export function roleLabelPatches(
   cluster: MySQLCluster,
-  pods: KubeObject[],
+  pods: readonly Pod[],
 ): RoleLabelPatch[] {
   const patches: RoleLabelPatch[] = [];
   for (const pod of pods) {
-    const metadata = pod.metadata as {
-      name: string;
-      labels?: Record<string, string>;
-      deletionTimestamp?: string;
-    };
-    const ordinal = podOrdinal(cluster, metadata.name);
-    if (ordinal === undefined || metadata.deletionTimestamp) continue;
+    const name = pod.metadata?.name ?? "";
+    const ordinal = podOrdinal(cluster, name);
+    if (ordinal === undefined || pod.metadata?.deletionTimestamp) continue;
     const role = roleOf(ordinal);
-    if (metadata.labels?.[ROLE_LABEL] !== role) {
-      patches.push({ name: metadata.name, role });
+    if (pod.metadata?.labels?.[ROLE_LABEL] !== role) {
+      patches.push({ name, role });
     }
   }
   return patches.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Whether a pod is Ready (its Ready condition is True). */
-export function podReady(pod: KubeObject): boolean {
-  const conditions = (pod.status as {
-    conditions?: { type: string; status: string }[];
-  } | undefined)?.conditions ?? [];
+export function podReady(pod: Pod): boolean {
+  const conditions = pod.status?.conditions ?? [];
   return conditions.some((c) => c.type === "Ready" && c.status === "True");
 }
 
 /** How many replica pods (ordinal ≥ 1) of the cluster are Ready. */
 export function readyReplicaPods(
   cluster: MySQLCluster,
-  pods: KubeObject[],
+  pods: readonly Pod[],
 ): number {
   return pods.filter((pod) => {
-    const ordinal = podOrdinal(
-      cluster,
-      (pod.metadata as { name: string }).name,
-    );
+    const ordinal = podOrdinal(cluster, pod.metadata?.name ?? "");
     return ordinal !== undefined && ordinal > 0 && podReady(pod);
   }).length;
 }
@@ -127,10 +118,10 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** The MySQL version a StatefulSet runs (its `mysql:<tag>` image), if any. */
-export function runningVersion(statefulSet?: KubeObject): string | undefined {
-  const containers = (statefulSet?.spec as {
-    template?: { spec?: { containers?: { name: string; image?: string }[] } };
-  } | undefined)?.template?.spec?.containers ?? [];
+export function runningVersion(
+  statefulSet?: StatefulSet,
+): string | undefined {
+  const containers = statefulSet?.spec?.template?.spec?.containers ?? [];
   const image = containers.find((c) => c.name === "mysql")?.image;
   const match = image
     ? /^(?:.*\/)?mysql:(\d+(?:\.\d+){1,2})$/.exec(image)
@@ -144,7 +135,7 @@ export function runningVersion(statefulSet?: KubeObject): string | undefined {
  */
 export function downgradeProblem(
   wanted: string,
-  statefulSet?: KubeObject,
+  statefulSet?: StatefulSet,
 ): string | undefined {
   const running = runningVersion(statefulSet);
   if (running === undefined || compareVersions(wanted, running) >= 0) {

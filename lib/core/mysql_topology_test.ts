@@ -5,7 +5,7 @@ import {
   desiredReadService,
   desiredStatefulSet,
 } from "./desired_children.ts";
-import type { KubeObject } from "../kube/http.ts";
+import type { KubeObject } from "./objects.ts";
 import {
   compareVersions,
   downgradeProblem,
@@ -137,6 +137,8 @@ Deno.test("downgradeProblem refuses an older version than the StatefulSet runs",
   assert.equal(
     runningVersion({
       spec: {
+        selector: {},
+        serviceName: "db",
         template: {
           spec: {
             containers: [{ name: "mysql", image: "registry/mysql:9.1.0" }],

@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { KubeObject } from "../kube/http.ts";
 import { selectorString } from "./labels.ts";
 import type {
   Condition,
@@ -16,6 +15,7 @@ import type {
   Phase,
 } from "./mysql_cluster.ts";
 import { DEFAULTS } from "./mysql_cluster_schema.ts";
+import type { Pod, StatefulSet } from "./objects.ts";
 import { childNames } from "./child_names.ts";
 import { primaryPod, readyReplicaPods } from "./mysql_topology.ts";
 import type { SpecCheck } from "./validate.ts";
@@ -29,18 +29,14 @@ interface StatefulSetView {
   updatedReplicas: number;
 }
 
-function view(statefulSet: KubeObject): StatefulSetView {
-  const metadata = (statefulSet.metadata ?? {}) as { generation?: number };
-  const status = (statefulSet.status ?? {}) as Record<
-    string,
-    number | undefined
-  >;
+function view(statefulSet: StatefulSet): StatefulSetView {
+  const status = statefulSet.status;
   return {
-    generation: metadata.generation ?? 0,
-    observedGeneration: status.observedGeneration ?? 0,
-    replicas: status.replicas ?? 0,
-    readyReplicas: status.readyReplicas ?? 0,
-    updatedReplicas: status.updatedReplicas ?? 0,
+    generation: statefulSet.metadata?.generation ?? 0,
+    observedGeneration: status?.observedGeneration ?? 0,
+    replicas: status?.replicas ?? 0,
+    readyReplicas: status?.readyReplicas ?? 0,
+    updatedReplicas: status?.updatedReplicas ?? 0,
   };
 }
 
@@ -122,7 +118,7 @@ export const REPLICAS_CONDITION = "ReplicasAvailable";
 function replicasCondition(
   cluster: MySQLCluster,
   replicas: number,
-  pods: KubeObject[],
+  pods: readonly Pod[],
 ): Omit<Condition, "lastTransitionTime" | "observedGeneration"> {
   const wanted = replicas - 1;
   const ready = readyReplicaPods(cluster, pods);
@@ -152,9 +148,9 @@ function replicasCondition(
 export function computeStatus(
   cluster: MySQLCluster,
   check: SpecCheck,
-  statefulSet: KubeObject | undefined,
+  statefulSet: StatefulSet | undefined,
   now: string,
-  pods?: KubeObject[],
+  pods?: readonly Pod[],
 ): MySQLClusterStatus {
   const old = cluster.status ?? {};
   const generation = cluster.metadata.generation ?? 0;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { KubeObject } from "../kube/http.ts";
+import type { KubeObject } from "./objects.ts";
 import type { MySQLCluster, MySQLClusterSpec } from "./mysql_cluster.ts";
 import { computeStatus, sameJson, statusChanged } from "./status.ts";
 import { clusterFixture } from "./test_fixtures.ts";

@@ -1,74 +1,70 @@
 /**
- * The Kubernetes calls the reconcile makes, one function each, over
- * {@linkcode KubeHttp}. Every write uses the operator's single field
- * manager; reads of the credentials Secret ask for its metadata only, so its
- * data never enters this process.
+ * The Kubernetes calls the function makes, one function each, over
+ * {@linkcode KubeHttp}. Beside each call, {@linkcode needs} declares the
+ * verb and resources it takes and why: that table is the function's RBAC
+ * (`knative/base/rbac.yaml` is generated from {@linkcode permissionTable}).
+ * Every write uses the operator's single field manager.
  *
  * @module
  */
 
-import { KubeApiError, type KubeHttp, type KubeObject } from "./http.ts";
+import { CHILDREN } from "../core/children.ts";
+import { type ApiKind, apiKindOf, KINDS } from "../core/kinds.ts";
 import { FIELD_MANAGER } from "../core/labels.ts";
-import type {
-  MySQLCluster,
-  MySQLClusterStatus,
-} from "../core/mysql_cluster.ts";
-import { API_VERSION, KIND, PLURAL } from "../core/mysql_cluster_schema.ts";
+import type { MySQLCluster } from "../core/mysql_cluster.ts";
+import { type KubeObject, type ObjectRef, refOf } from "../core/objects.ts";
+import { KubeApiError, type KubeHttp } from "./http.ts";
+import { declaredPermissions, needs, type Permission } from "./permissions.ts";
 
 const APPLY = "application/apply-patch+yaml";
 
-/** REST path of a namespaced object (or its collection when `name` is omitted). */
+function unique(kinds: ApiKind[]): ApiKind[] {
+  return [...new Set(kinds)];
+}
+
+/** The kinds of a cluster's children (read, applied). */
+const CHILD_KINDS = unique(CHILDREN.map((child) => child.kind));
+/** The kinds of children a cluster may stop needing (deleted then). */
+const OPTIONAL_KINDS = unique(
+  CHILDREN.filter((child) => child.optional).map((child) => child.kind),
+);
+
+/** REST path of a namespaced object, of its collection without `name`, of every namespace's without `namespace`. */
 export function resourcePath(
-  apiVersion: string,
-  plural: string,
-  namespace: string,
+  kind: ApiKind,
+  namespace?: string,
   name?: string,
+  subresource?: string,
 ): string {
-  const base = apiVersion.includes("/")
-    ? `/apis/${apiVersion}`
-    : `/api/${apiVersion}`;
-  return `${base}/namespaces/${namespace}/${plural}${name ? `/${name}` : ""}`;
+  const base = kind.group
+    ? `/apis/${kind.apiVersion}`
+    : `/api/${kind.apiVersion}`;
+  const scope = namespace === undefined ? "" : `/namespaces/${namespace}`;
+  const object = name === undefined ? "" : `/${name}`;
+  const sub = subresource === undefined ? "" : `/${subresource}`;
+  return `${base}${scope}/${kind.resource}${object}${sub}`;
 }
 
-const PLURALS: Record<string, string> = {
-  Secret: "secrets",
-  Service: "services",
-  ConfigMap: "configmaps",
-  StatefulSet: "statefulsets",
-  PodDisruptionBudget: "poddisruptionbudgets",
-  PersistentVolumeClaim: "persistentvolumeclaims",
-  Event: "events",
-  [KIND]: PLURAL,
-};
-
-/** REST path of an object of one of the kinds the operator writes. */
-export function objectPath(object: {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-}): string {
-  const plural = PLURALS[object.kind];
-  if (!plural) {
-    throw new Error(`the operator does not manage kind ${object.kind}`);
+/** REST path of an object of a kind the operator knows; throws for any other. */
+export function objectPath(ref: ObjectRef, subresource?: string): string {
+  const kind = apiKindOf(ref.apiVersion, ref.kind);
+  if (!kind) {
+    throw new Error(
+      `the operator does not manage kind ${ref.kind} (${ref.apiVersion})`,
+    );
   }
-  return resourcePath(object.apiVersion, plural, object.namespace, object.name);
+  return resourcePath(kind, ref.namespace, ref.name, subresource);
 }
 
-function refOf(
-  object: KubeObject,
-): { apiVersion: string; kind: string; namespace: string; name: string } {
-  const metadata = object.metadata as { name: string; namespace: string };
-  return {
-    apiVersion: String(object.apiVersion),
-    kind: String(object.kind),
-    namespace: metadata.namespace,
-    name: metadata.name,
-  };
+/** True for the kinds {@linkcode getObject} may read: a cluster's children. */
+export function isChildKind(
+  ref: { apiVersion: string; kind: string },
+): boolean {
+  const kind = apiKindOf(ref.apiVersion, ref.kind);
+  return kind !== undefined && CHILD_KINDS.includes(kind);
 }
 
-/** Reads an object; `undefined` when it does not exist. */
-export async function getOptional<T = KubeObject>(
+async function getOptional<T>(
   kube: KubeHttp,
   path: string,
 ): Promise<T | undefined> {
@@ -80,6 +76,7 @@ export async function getOptional<T = KubeObject>(
   }
 }
 
+needs("get", [KINDS.MySQLCluster], "read the cluster each pass reconciles");
 /** Reads a MySQLCluster; `undefined` when it does not exist (deleted). */
 export function getCluster(
   kube: KubeHttp,
@@ -88,70 +85,89 @@ export function getCluster(
 ): Promise<MySQLCluster | undefined> {
   return getOptional<MySQLCluster>(
     kube,
-    resourcePath(API_VERSION, PLURAL, namespace, name),
+    resourcePath(KINDS.MySQLCluster, namespace, name),
   );
 }
 
+needs("list", [KINDS.MySQLCluster], "the resync visits every cluster");
 /** Lists MySQLClusters in one namespace, or in all when `namespace` is undefined. */
 export async function listClusters(
   kube: KubeHttp,
   namespace?: string,
 ): Promise<MySQLCluster[]> {
-  const path = namespace
-    ? resourcePath(API_VERSION, PLURAL, namespace)
-    : `/apis/${API_VERSION}/${PLURAL}`;
-  const list = await kube.request<{ items: MySQLCluster[] }>("GET", path);
+  const list = await kube.request<{ items: MySQLCluster[] }>(
+    "GET",
+    resourcePath(KINDS.MySQLCluster, namespace),
+  );
   return list.items;
 }
 
-/**
- * Lists the objects of a core (v1) resource matching a label selector,
- * from the apiserver's cache (`resourceVersion=0`): a consistent list
- * waits for the cache to catch up with etcd, ~60 ms after any recent
- * write here. What these lists decide (role labels, volume expansion,
- * replica availability) is idempotent and re-checked on the next event.
- */
-export async function listByLabel(
+needs(
+  "get",
+  CHILD_KINDS,
+  "observe each child by name; find the owner of a child a Reference-mode event names",
+);
+/** Reads a child; `undefined` when it does not exist. */
+export function getObject(
   kube: KubeHttp,
-  resource: "pods" | "persistentvolumeclaims",
+  ref: ObjectRef,
+): Promise<KubeObject | undefined> {
+  return getOptional<KubeObject>(kube, objectPath(ref));
+}
+
+needs(
+  "list",
+  [KINDS.Pod],
+  "the role label on each pod of a cluster and its replicas' readiness",
+);
+needs(
+  "list",
+  [KINDS.PersistentVolumeClaim],
+  "volume growth once storageSize outgrew the claim template",
+);
+/**
+ * Lists the objects of a core (v1) kind matching a label selector, from
+ * the apiserver's cache (`resourceVersion=0`): a consistent list waits for
+ * the cache to catch up with etcd, ~60 ms after any recent write here.
+ * What these lists decide (role labels, volume expansion, replica
+ * availability) is idempotent and re-checked on the next event.
+ */
+export async function listByLabel<T extends KubeObject>(
+  kube: KubeHttp,
+  kind: ApiKind,
   namespace: string,
   labelSelector: string,
-): Promise<KubeObject[]> {
-  const list = await kube.request<{ items: KubeObject[] }>(
+): Promise<T[]> {
+  const list = await kube.request<{ items: T[] }>(
     "GET",
-    resourcePath("v1", resource, namespace),
+    resourcePath(kind, namespace),
     { query: { labelSelector, resourceVersion: "0" } },
   );
   return list.items;
 }
 
-/** Sets labels on a pod (merge patch of its labels only). */
-export function labelPod(
-  kube: KubeHttp,
-  namespace: string,
-  name: string,
-  labels: Record<string, string>,
-): Promise<KubeObject> {
-  return kube.request(
-    "PATCH",
-    resourcePath("v1", "pods", namespace, name),
-    {
-      body: { metadata: { labels } },
-      contentType: "application/merge-patch+json",
-      query: { fieldManager: FIELD_MANAGER },
-    },
-  );
-}
-
-/** Creates an object; returns false (and changes nothing) when it already exists. */
+needs(
+  "create",
+  [KINDS.Secret],
+  "the credentials Secret, created once: never read, listed or changed",
+);
+needs("create", [KINDS.Event], "Events on the cluster");
+/** Creates an object; false (and nothing changed) when it already exists. */
 export async function createIfAbsent(
   kube: KubeHttp,
   object: KubeObject,
 ): Promise<boolean> {
-  const ref = refOf(object);
-  const collection = objectPath(ref).replace(/\/[^/]+$/, "");
+  const kind = apiKindOf(object.apiVersion ?? "", object.kind ?? "");
+  const namespace = object.metadata?.namespace;
+  if (!kind || !namespace) {
+    throw new Error(
+      `cannot create ${object.kind} ${
+        object.metadata?.name ?? ""
+      }: unknown kind or no namespace`,
+    );
+  }
   try {
-    await kube.request("POST", collection, {
+    await kube.request("POST", resourcePath(kind, namespace), {
       body: object,
       query: { fieldManager: FIELD_MANAGER, fieldValidation: "Strict" },
       expected: [409],
@@ -163,12 +179,31 @@ export async function createIfAbsent(
   }
 }
 
-/** Server-side applies an object with the operator's field manager; returns the stored object. */
-export function apply(kube: KubeHttp, object: KubeObject): Promise<KubeObject> {
-  return kube.request("PATCH", objectPath(refOf(object)), {
+needs("patch", CHILD_KINDS, "server-side apply of each child");
+needs(
+  "create",
+  CHILD_KINDS,
+  "server-side apply creates a child that is absent",
+);
+needs(
+  "patch",
+  [KINDS.MySQLCluster],
+  "the trace-id annotation (metadata cannot be written through /status)",
+);
+needs("patch", [KINDS.MySQLCluster], "the status", "status");
+/**
+ * Server-side applies an object (or its status) with the operator's field
+ * manager, taking over conflicting fields; returns the stored object.
+ */
+export function apply(
+  kube: KubeHttp,
+  object: KubeObject,
+  subresource?: "status",
+): Promise<KubeObject> {
+  return kube.request("PATCH", objectPath(refOf(object), subresource), {
     body: object,
     contentType: APPLY,
-    query: {
+    query: subresource ? { fieldManager: FIELD_MANAGER, force: "true" } : {
       fieldManager: FIELD_MANAGER,
       fieldValidation: "Strict",
       force: "true",
@@ -176,117 +211,43 @@ export function apply(kube: KubeHttp, object: KubeObject): Promise<KubeObject> {
   });
 }
 
+needs("patch", [KINDS.Pod], "the role label the read Service selects pods by");
+needs(
+  "patch",
+  [KINDS.PersistentVolumeClaim],
+  "volume growth (claim templates are immutable)",
+);
+/** JSON merge patch of a few fields (a pod's label, a PVC's storage request). */
+export function mergePatch(
+  kube: KubeHttp,
+  target: ObjectRef,
+  patch: Record<string, unknown>,
+): Promise<KubeObject> {
+  return kube.request("PATCH", objectPath(target), {
+    body: patch,
+    contentType: "application/merge-patch+json",
+    query: { fieldManager: FIELD_MANAGER },
+  });
+}
+
+needs(
+  "delete",
+  OPTIONAL_KINDS,
+  "a child the cluster no longer needs (the budget at one replica)",
+);
 /** Deletes an object; absent is fine. */
 export async function deleteIfPresent(
   kube: KubeHttp,
-  ref: { apiVersion: string; kind: string; namespace: string; name: string },
+  target: ObjectRef,
 ): Promise<void> {
   try {
-    await kube.request("DELETE", objectPath(ref), { expected: [404] });
+    await kube.request("DELETE", objectPath(target), { expected: [404] });
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 404)) throw error;
   }
 }
 
-/** Raises a PVC's storage request (volume expansion). */
-export function expandPersistentVolumeClaim(
-  kube: KubeHttp,
-  namespace: string,
-  name: string,
-  storage: string,
-): Promise<KubeObject> {
-  return kube.request(
-    "PATCH",
-    resourcePath("v1", "persistentvolumeclaims", namespace, name),
-    {
-      body: { spec: { resources: { requests: { storage } } } },
-      contentType: "application/merge-patch+json",
-      query: { fieldManager: FIELD_MANAGER },
-    },
-  );
-}
-
-/** Server-side applies the cluster's status (status subresource). */
-export function applyStatus(
-  kube: KubeHttp,
-  cluster: MySQLCluster,
-  status: MySQLClusterStatus,
-): Promise<MySQLCluster> {
-  const { name, namespace } = cluster.metadata;
-  return kube.request<MySQLCluster>(
-    "PATCH",
-    `${resourcePath(API_VERSION, PLURAL, namespace ?? "default", name)}/status`,
-    {
-      body: {
-        apiVersion: API_VERSION,
-        kind: KIND,
-        metadata: { name, namespace },
-        status,
-      },
-      contentType: APPLY,
-      query: { fieldManager: FIELD_MANAGER, force: "true" },
-    },
-  );
-}
-
-/**
- * Server-side applies annotations on the cluster itself (metadata cannot
- * be written through the status subresource), e.g. the trace id of the
- * reconcile that wrote its status.
- */
-export function annotateCluster(
-  kube: KubeHttp,
-  cluster: MySQLCluster,
-  annotations: Record<string, string>,
-): Promise<MySQLCluster> {
-  const { name, namespace } = cluster.metadata;
-  return kube.request<MySQLCluster>(
-    "PATCH",
-    resourcePath(API_VERSION, PLURAL, namespace ?? "default", name),
-    {
-      body: {
-        apiVersion: API_VERSION,
-        kind: KIND,
-        metadata: { name, namespace, annotations },
-      },
-      contentType: APPLY,
-      query: { fieldManager: FIELD_MANAGER, force: "true" },
-    },
-  );
-}
-
-/** Records a core/v1 Event on the cluster (what `kubectl describe` shows). */
-export function recordEvent(
-  kube: KubeHttp,
-  cluster: MySQLCluster,
-  event: { type: "Normal" | "Warning"; reason: string; message: string },
-  now: string,
-): Promise<KubeObject> {
-  const namespace = cluster.metadata.namespace ?? "default";
-  return kube.request("POST", resourcePath("v1", "events", namespace), {
-    body: {
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: {
-        generateName: `${cluster.metadata.name}.`,
-        namespace,
-      },
-      involvedObject: {
-        apiVersion: cluster.apiVersion,
-        kind: cluster.kind,
-        name: cluster.metadata.name,
-        namespace,
-        uid: cluster.metadata.uid,
-        resourceVersion: cluster.metadata.resourceVersion,
-      },
-      type: event.type,
-      reason: event.reason,
-      message: event.message,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      source: { component: FIELD_MANAGER },
-      reportingComponent: FIELD_MANAGER,
-    },
-  });
+/** Every permission the calls above declare, merged and sorted. */
+export function permissionTable(): Permission[] {
+  return declaredPermissions();
 }

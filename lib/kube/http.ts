@@ -11,8 +11,10 @@
  */
 
 import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type PermissionSet, verbOf } from "./permissions.ts";
 import { kubeRoute } from "./route.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
+import type { KubeObject } from "../core/objects.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
@@ -36,6 +38,12 @@ export interface KubeHttpOptions {
   authorizationTtlMs?: number;
   /** Per-call timeout in milliseconds (default 10 000). */
   timeoutMs?: number;
+  /**
+   * The declared permission table: a call it does not declare is refused
+   * before it is sent ({@linkcode UndeclaredCallError}), so a new call
+   * cannot reach production without its RBAC rule.
+   */
+  permissions?: PermissionSet;
 }
 
 /** Options of one request. */
@@ -81,8 +89,16 @@ export class KubeApiError extends Error {
   }
 }
 
-/** A JSON object as the apiserver returns it. */
-export type KubeObject = Record<string, unknown>;
+/** A call that the permission table does not declare (a programming error). */
+export class UndeclaredCallError extends Error {
+  /** Builds the error naming the call and the missing permission. */
+  constructor(method: string, path: string, permission: string) {
+    super(
+      `${method} ${path} needs ${permission}, which no call declares: add it to the permission table (lib/kube/api.ts) and run deno task manifests`,
+    );
+    this.name = "UndeclaredCallError";
+  }
+}
 
 /**
  * A Kubernetes REST client.
@@ -101,6 +117,7 @@ export class KubeHttp {
   readonly #client: Deno.HttpClient;
   readonly #authorization: KubeHttpOptions["authorization"];
   readonly #authorizationTtlMs: number;
+  readonly #permissions: PermissionSet | undefined;
   #cachedAuthorization:
     | { value: string | undefined; until: number }
     | undefined;
@@ -113,6 +130,7 @@ export class KubeHttp {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#authorization = options.authorization;
     this.#authorizationTtlMs = options.authorizationTtlMs ?? 60_000;
+    this.#permissions = options.permissions;
     // HTTP/1.1 only: over the HTTP/2 that ALPN would pick, every request
     // with a body above ~2 KB (a StatefulSet, a ConfigMap) waited ~40 ms
     // (measured against kube-apiserver 1.35: 44 ms vs 3.4 ms for a 10 KB
@@ -158,6 +176,21 @@ export class KubeHttp {
     options: RequestOptions = {},
   ): Promise<T> {
     const route = kubeRoute(path);
+    if (this.#permissions) {
+      const verb = verbOf(method, route.named);
+      const resource = route.subresource
+        ? `${route.resource}/${route.subresource}`
+        : route.resource;
+      if (!verb || !this.#permissions.has(route.group, resource, verb)) {
+        return Promise.reject(
+          new UndeclaredCallError(
+            method,
+            path,
+            `${verb ?? method} ${route.group || "core"}/${resource}`,
+          ),
+        );
+      }
+    }
     const url = new URL(this.#server + path);
     return tracer.startActiveSpan(
       `${method} ${route.template}`,

@@ -10,8 +10,12 @@
 export interface KubeRoute {
   /** The path with `{namespace}` and `{name}` in place of the values. */
   template: string;
+  /** The API group (`""` for the core group and for discovery paths). */
+  group: string;
   /** The resource, e.g. `statefulsets` (empty for discovery paths). */
   resource: string;
+  /** True when the path names one object (not a collection). */
+  named: boolean;
   /** The subresource, e.g. `status`. */
   subresource?: string;
 }
@@ -26,7 +30,9 @@ export function kubeRoute(path: string): KubeRoute {
   if (parts[0] === "api" && parts.length >= 2) prefix = parts.slice(0, 2);
   else if (parts[0] === "apis" && parts.length >= 3) {
     prefix = parts.slice(0, 3);
-  } else return { template: clean || "/", resource: "" };
+  } else {
+    return { template: clean || "/", group: "", resource: "", named: false };
+  }
   let rest = parts.slice(prefix.length);
   const out = [...prefix];
   if (
@@ -40,7 +46,12 @@ export function kubeRoute(path: string): KubeRoute {
   if (resource) out.push(resource);
   if (name !== undefined) out.push("{name}");
   if (subresource !== undefined) out.push(...rest.slice(2));
-  const route: KubeRoute = { template: `/${out.join("/")}`, resource };
+  const route: KubeRoute = {
+    template: `/${out.join("/")}`,
+    group: parts[0] === "apis" ? parts[1]! : "",
+    resource,
+    named: name !== undefined,
+  };
   if (subresource !== undefined) route.subresource = rest.slice(2).join("/");
   return route;
 }

@@ -6,7 +6,9 @@ Deno.test("kubeRoute templates namespaced objects of a group", () => {
     kubeRoute("/apis/apps/v1/namespaces/shop/statefulsets/db"),
     {
       template: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
+      group: "apps",
       resource: "statefulsets",
+      named: true,
     },
   );
 });
@@ -19,7 +21,9 @@ Deno.test("kubeRoute keeps subresources and drops the query", () => {
     {
       template:
         "/apis/database.example.com/v1/namespaces/{namespace}/mysqlclusters/{name}/status",
+      group: "database.example.com",
       resource: "mysqlclusters",
+      named: true,
       subresource: "status",
     },
   );

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import type { KubeObject } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import { TRACE_ANNOTATION } from "../../lib/core/labels.ts";
 import {
   type ApiServerSourceAdapter,

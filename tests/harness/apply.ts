@@ -7,7 +7,8 @@
  */
 
 import { parseAllDocuments } from "yaml";
-import { type KubeHttp, type KubeObject } from "../../lib/kube/http.ts";
+import type { KubeHttp } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import type { ResolveResource } from "./knative_manifests.ts";
 
 /** The field manager the test bed applies with. */

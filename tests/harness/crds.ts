@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type KubeHttp, type KubeObject } from "../../lib/kube/http.ts";
+import type { KubeHttp } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import { applyObjects, parseManifests } from "./apply.ts";
 import { KNATIVE_CRD_FILES } from "./build.ts";
 import { eventually } from "./wait.ts";

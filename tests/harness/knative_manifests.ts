@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { KubeObject } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import type { SourceConfig } from "./adapter.ts";
 
 /** A shape: for each allowed key, its own shape (`true`: any value). */

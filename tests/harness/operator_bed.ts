@@ -6,7 +6,7 @@
  */
 
 import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
-import type { KubeObject } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import { applyObjects } from "./apply.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";

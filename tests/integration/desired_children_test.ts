@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { desiredChildren } from "../../lib/core/desired_children.ts";
+import { desiredChildren } from "../../lib/core/children.ts";
+import { desiredSecret } from "../../lib/core/desired_children.ts";
+import { childKey } from "../../lib/core/objects.ts";
 import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
-import type { KubeObject } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import { FIELD_MANAGER } from "../../lib/core/labels.ts";
 import type { MySQLCluster } from "../../lib/core/mysql_cluster.ts";
 import { generatePassword } from "../../lib/reconcile/password.ts";
@@ -27,14 +29,22 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
     }]);
     return await cp.kube.request<MySQLCluster>("GET", `${CLUSTERS}/db`);
   };
-  const children = (cluster: MySQLCluster, observed = {}) => {
+  const children = (
+    cluster: MySQLCluster,
+    observed: Map<string, KubeObject> = new Map(),
+  ) => {
     const check = checkSpec(cluster);
     assert.ok(check.ok);
-    return desiredChildren(cluster, check.spec, observed, {
-      root: generatePassword(),
-      replication: generatePassword(),
-      probe: generatePassword(),
-    });
+    return {
+      secret: desiredSecret(cluster, check.spec, {
+        root: generatePassword(),
+        replication: generatePassword(),
+        probe: generatePassword(),
+      }),
+      apply: desiredChildren(cluster, check.spec, observed).flatMap((child) =>
+        child.object ? [child.object] : []
+      ),
+    };
   };
 
   await t.step("every child is accepted under strict validation", async () => {
@@ -44,12 +54,10 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
       replicas: 3,
     });
     const desired = children(cluster);
-    for (const secret of desired.create) {
-      await cp.kube.request("POST", "/api/v1/namespaces/default/secrets", {
-        body: secret,
-        query: { fieldManager: FIELD_MANAGER, fieldValidation: "Strict" },
-      });
-    }
+    await cp.kube.request("POST", "/api/v1/namespaces/default/secrets", {
+      body: desired.secret,
+      query: { fieldManager: FIELD_MANAGER, fieldValidation: "Strict" },
+    });
     const stored = await apply(desired.apply);
     assert.deepEqual(stored.map((o) => o.kind), [
       "ConfigMap",
@@ -71,7 +79,7 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
       "GET",
       `${CLUSTERS}/db`,
     );
-    const desired = children(cluster, { secret: {} });
+    const desired = children(cluster);
     const before = await Promise.all(
       desired.apply.map(async (o) =>
         (await cp.kube.request("GET", await objectPath(cp.kube, o))).metadata
@@ -92,11 +100,14 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
         storageSize: "50Gi",
         replicas: 3,
       });
-      const statefulSet = await cp.kube.request(
+      const statefulSet = await cp.kube.request<KubeObject>(
         "GET",
         "/apis/apps/v1/namespaces/default/statefulsets/db",
       );
-      const desired = children(cluster, { secret: {}, statefulSet });
+      const desired = children(
+        cluster,
+        new Map([[childKey("StatefulSet", "db"), statefulSet]]),
+      );
       // the apiserver refuses any change of volumeClaimTemplates: this apply
       // succeeding proves the template was kept
       const updated = (await apply(desired.apply)).find((o) =>

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { KubeApiError, type KubeObject } from "../../lib/kube/http.ts";
+import { KubeApiError } from "../../lib/kube/http.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
 import { CRD_PATH, mysqlClusterCrd } from "../../lib/manifests/crd.ts";
 import { applyObjects, parseManifests } from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";

@@ -1,0 +1,84 @@
+/**
+ * Kubernetes object types as the core sees them: `@kubernetes/client-node`'s
+ * generated models in their JSON wire form (timestamps are RFC 3339 strings
+ * on the wire, `Date`s in the models). Imported as types only, so nothing
+ * of client-node is loaded at run time.
+ *
+ * @module
+ */
+
+import type {
+  CoreV1Event,
+  V1ConfigMap,
+  V1ObjectMeta,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+} from "@kubernetes/client-node";
+
+/** A client-node model as JSON: every `Date` is a string. */
+export type Wire<T> = T extends Date ? string
+  : T extends (infer U)[] ? Wire<U>[]
+  : T extends object ? { [K in keyof T]: Wire<T[K]> }
+  : T;
+
+/** `metav1.ObjectMeta`. */
+export type ObjectMeta = Wire<V1ObjectMeta>;
+/** A StatefulSet (`apps/v1`). */
+export type StatefulSet = Wire<V1StatefulSet>;
+/** A Service (`v1`). */
+export type Service = Wire<V1Service>;
+/** A ConfigMap (`v1`). */
+export type ConfigMap = Wire<V1ConfigMap>;
+/** A Secret (`v1`). */
+export type Secret = Wire<V1Secret>;
+/** A Pod (`v1`). */
+export type Pod = Wire<V1Pod>;
+/** A PersistentVolumeClaim (`v1`). */
+export type PersistentVolumeClaim = Wire<V1PersistentVolumeClaim>;
+/** A PodDisruptionBudget (`policy/v1`). */
+export type PodDisruptionBudget = Wire<V1PodDisruptionBudget>;
+/** A core/v1 Event. */
+export type Event = Wire<CoreV1Event>;
+
+/** Any object as the apiserver returns it or as it is sent. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** A reference to one namespaced object. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** `Kind/name`: the key of an object among one cluster's children. */
+export function childKey(kind: string, name: string): string {
+  return `${kind}/${name}`;
+}
+
+/** The reference of an object that has its kind, namespace and name. */
+export function refOf(object: KubeObject): ObjectRef {
+  const { apiVersion, kind, metadata } = object;
+  if (!apiVersion || !kind || !metadata?.name || !metadata.namespace) {
+    throw new Error(
+      `object ${kind ?? "?"} ${metadata?.namespace ?? "?"}/${
+        metadata?.name ?? "?"
+      } lacks apiVersion, kind, namespace or name`,
+    );
+  }
+  return {
+    apiVersion,
+    kind,
+    namespace: metadata.namespace,
+    name: metadata.name,
+  };
+}

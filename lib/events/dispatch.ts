@@ -1,0 +1,179 @@
+/**
+ * From the work an event asks for to the passes that do it: the owner of a
+ * child named by a Reference-mode event, the resync's fan-out over every
+ * cluster (a bounded pool, a time budget, a span per cluster), and one
+ * pass per cluster at a time (events for the same cluster from both
+ * sources or a resync queue behind each other). Transport-free: the
+ * HTTP handler turns what it returns into an answer.
+ *
+ * @module
+ */
+
+import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { KubeObject } from "../core/objects.ts";
+import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
+import { controllingCluster, type Ref, type Work } from "./cloud_events.ts";
+import { KeySerializer } from "./key_serializer.ts";
+
+const tracer = trace.getTracer(INSTRUMENTATION_NAME);
+
+/** What one pass reports (the part the dispatcher reads). */
+export interface PassResult {
+  key: string;
+  writes: string[];
+}
+
+/** What the dispatcher needs: the pass, and the two reads it makes itself. */
+export interface DispatchOptions<R extends PassResult> {
+  /** One pass over the cluster `namespace/name`. */
+  reconcile(namespace: string, name: string): Promise<R>;
+  /** Whether {@linkcode DispatchOptions.readObject} may read this kind. */
+  readable(ref: Ref): boolean;
+  /** Reads the child a Reference-mode event names (`undefined`: absent). */
+  readObject(ref: Ref): Promise<KubeObject | undefined>;
+  /** Every cluster the resync visits. */
+  listClusters(): Promise<{ namespace: string; name: string }[]>;
+  /** Clusters reconciled at once during a resync (default 4). */
+  resyncConcurrency?: number;
+  /** Time a resync may take before it stops starting new passes (default 240 s). */
+  resyncBudgetMs?: number;
+}
+
+/** What handling one event came to. */
+export type Dispatched =
+  | {
+    ok: true;
+    kind: "reconcile" | "resync" | "ignore";
+    /** The cluster, for a reconcile. */
+    key?: string;
+    /** The answer's fields. */
+    answer: Record<string, unknown>;
+  }
+  | {
+    ok: false;
+    /** The cluster, when the failure belongs to one. */
+    key?: string;
+    error: unknown;
+  };
+
+/** The dispatcher: turns the work of one event into passes. */
+export type Dispatcher = (work: Work) => Promise<Dispatched>;
+
+/** Creates a dispatcher over `options`. */
+export function createDispatcher<R extends PassResult>(
+  options: DispatchOptions<R>,
+): Dispatcher {
+  // one pass per cluster at a time, in arrival order
+  const serializer = new KeySerializer();
+  const reconcileOne = (namespace: string, name: string) =>
+    serializer.run(
+      `${namespace}/${name}`,
+      () => options.reconcile(namespace, name),
+    );
+
+  async function findOwner(
+    child: Ref,
+  ): Promise<Exclude<Work, { kind: "find-owner" }>> {
+    if (!options.readable(child)) {
+      return {
+        kind: "ignore",
+        reason: `kind ${child.kind} is not one the operator manages`,
+      };
+    }
+    const object = await options.readObject(child);
+    const owner = object ? controllingCluster(object) : undefined;
+    return owner
+      ? {
+        kind: "reconcile",
+        namespace: child.namespace,
+        name: owner,
+        via: `${child.kind} ${child.namespace}/${child.name}`,
+      }
+      : {
+        kind: "ignore",
+        reason:
+          `${child.kind} ${child.namespace}/${child.name} is not controlled by a MySQLCluster`,
+      };
+  }
+
+  async function resync(): Promise<Record<string, unknown>> {
+    const clusters = await options.listClusters();
+    const deadline = Date.now() + (options.resyncBudgetMs ?? 240_000);
+    const queue = [...clusters];
+    const results: R[] = [];
+    const failed: { key: string; error: string }[] = [];
+    const worker = async () => {
+      for (let cluster = queue.shift(); cluster; cluster = queue.shift()) {
+        if (Date.now() > deadline) return;
+        const { namespace, name } = cluster;
+        await tracer.startActiveSpan("reconcile", async (span) => {
+          try {
+            results.push(await reconcileOne(namespace, name));
+          } catch (error) {
+            recordFailure(span, error);
+            failed.push({
+              key: `${namespace}/${name}`,
+              error: String((error as Error).message ?? error),
+            });
+          } finally {
+            span.end();
+          }
+        });
+      }
+    };
+    await Promise.all(
+      Array.from({ length: options.resyncConcurrency ?? 4 }, worker),
+    );
+    return {
+      outcome: "resynced",
+      total: clusters.length,
+      done: results.length,
+      changed: results.filter((r) => r.writes.length > 0).map((r) => r.key),
+      failed,
+      skipped: queue.length,
+    };
+  }
+
+  return async (work: Work): Promise<Dispatched> => {
+    const span = trace.getActiveSpan();
+    let key: string | undefined;
+    try {
+      const resolved = work.kind === "find-owner"
+        ? await findOwner(work.child)
+        : work;
+      switch (resolved.kind) {
+        case "resync":
+          span?.updateName("resync");
+          return { ok: true, kind: "resync", answer: await resync() };
+        case "ignore":
+          span?.updateName("ignore");
+          return {
+            ok: true,
+            kind: "ignore",
+            answer: { outcome: "ignored", reason: resolved.reason },
+          };
+        case "reconcile": {
+          key = `${resolved.namespace}/${resolved.name}`;
+          span?.updateName("reconcile");
+          span?.setAttribute("mysql.via", resolved.via);
+          const result = await reconcileOne(resolved.namespace, resolved.name);
+          return {
+            ok: true,
+            kind: "reconcile",
+            key,
+            answer: { ...result as PassResult, via: resolved.via },
+          };
+        }
+      }
+    } catch (error) {
+      return { ok: false, ...(key ? { key } : {}), error };
+    }
+  };
+}
+
+/** Marks `span` failed with `error`. */
+export function recordFailure(span: Span, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  span.recordException(error instanceof Error ? error : new Error(message));
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}

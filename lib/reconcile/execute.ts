@@ -1,0 +1,103 @@
+/**
+ * Executing a plan: each wave's writes concurrently, the next wave once
+ * every write of the previous one has settled, nothing more after a
+ * failure. Every write becomes one API call and, when it is done, the span
+ * event its plan entry names. Nothing is decided here: what to write and
+ * why is the plan's.
+ *
+ * @module
+ */
+
+import type { Span } from "@opentelemetry/api";
+import type { Plan, Write } from "../core/plan.ts";
+import {
+  apply,
+  createIfAbsent,
+  deleteIfPresent,
+  mergePatch,
+} from "../kube/api.ts";
+import type { KubeHttp } from "../kube/http.ts";
+import { log } from "../telemetry/log.ts";
+import { settleAll } from "./settle.ts";
+
+/** One write done: what it reports and why it was made. */
+export interface Done {
+  summary: string;
+  why: string;
+}
+
+/** Runs one write; returns false for a `create` that found the object there. */
+async function send(kube: KubeHttp, write: Write): Promise<boolean> {
+  switch (write.op) {
+    case "create":
+      return await createIfAbsent(kube, write.object);
+    case "apply":
+      await apply(kube, write.object, write.subresource);
+      return true;
+    case "patch":
+      await mergePatch(kube, write.target, write.patch);
+      return true;
+    case "delete":
+      await deleteIfPresent(kube, write.target);
+      return true;
+  }
+}
+
+async function run(
+  kube: KubeHttp,
+  key: string,
+  write: Write,
+  span: Span | undefined,
+  done: Done[],
+): Promise<void> {
+  let changed: boolean;
+  try {
+    changed = await send(kube, write);
+  } catch (error) {
+    if (!write.bestEffort) throw error;
+    log("warn", `best-effort write failed: ${write.why}`, {
+      key,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return;
+  }
+  if (write.note) {
+    // a create that found the object kept it as it was
+    const attributes = changed
+      ? write.note.attributes
+      : { ...write.note.attributes, "mysql.action": "kept" };
+    span?.addEvent(write.note.name, attributes);
+  }
+  if (changed && write.summary) {
+    done.push({ summary: write.summary, why: write.why });
+  }
+}
+
+/**
+ * Executes `plan` over `kube`, recording on `span`; returns the writes
+ * made (a `create` of an existing object is none). Throws the first
+ * failure of a wave once all of that wave's writes have settled.
+ */
+export async function execute(
+  kube: KubeHttp,
+  plan: Plan,
+  span: Span | undefined,
+): Promise<Done[]> {
+  for (const ref of plan.unchanged) {
+    span?.addEvent(`ensured ${ref.kind}`, {
+      "k8s.kind": ref.kind,
+      "k8s.name": ref.name,
+      "mysql.action": "unchanged",
+    });
+  }
+  const done: Done[] = [];
+  for (const wave of plan.waves) {
+    await settleAll(
+      wave.map((write) => () => run(kube, plan.key, write, span, done)),
+    );
+  }
+  if (!plan.statusChanged) {
+    span?.addEvent("status unchanged", { "mysql.phase": plan.phase ?? "" });
+  }
+  return done;
+}
