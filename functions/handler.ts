@@ -20,11 +20,8 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { BadEventError, decodeEvent } from "../lib/events/cloud_events.ts";
-import {
-  createDispatcher,
-  type Dispatcher,
-  recordFailure,
-} from "../lib/events/dispatch.ts";
+import { createDispatcher, type Dispatcher } from "../lib/events/dispatch.ts";
+import { recordFailure } from "../lib/telemetry/spans.ts";
 import { isTransient } from "../lib/kube/errors.ts";
 import { getObject, isChildKind, listClusters } from "../lib/kube/api.ts";
 import type { KubeHttp } from "../lib/kube/http.ts";
@@ -42,6 +39,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** What the handler needs. */
 export interface HandlerOptions {
+  /** The Kubernetes API. */
   kube: KubeHttp;
   /** Resync scope: one namespace, or every namespace when undefined. */
   namespace?: string;

@@ -18,7 +18,9 @@
  * @module
  */
 
+import { permissionTable } from "../lib/kube/api.ts";
 import { KubeHttp } from "../lib/kube/http.ts";
+import { PermissionSet } from "../lib/kube/permissions.ts";
 import { loadKubeAccess } from "../lib/kube/config.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { startTelemetry, type Telemetry } from "../lib/telemetry/telemetry.ts";
@@ -47,7 +49,11 @@ else if (import.meta.main) {
   } catch (error) {
     fail("cannot load Kubernetes configuration", error);
   }
-  const kube = new KubeHttp(access);
+  // a call that the permission table (and so the RBAC) lacks fails here
+  const kube = new KubeHttp({
+    ...access,
+    permissions: new PermissionSet(permissionTable()),
+  });
   const port = Number(Deno.env.get("PORT") ?? "8080");
   const namespace = Deno.env.get("WATCH_NAMESPACE") || undefined;
   const server = Deno.serve({

@@ -9,8 +9,28 @@ import type { MySQLCluster } from "./mysql_cluster.ts";
 /** Name of the StatefulSet's data volume claim template (PVCs are `data-X-<i>`). */
 export const DATA_VOLUME = "data";
 
+/** The names of a cluster `X`'s children. */
+export interface ChildNames {
+  /** `X-credentials`. */
+  secret: string;
+  /** `X-config`. */
+  configMap: string;
+  /** `X`: per-pod DNS. */
+  headlessService: string;
+  /** `X-mysql`: the primary. */
+  clientService: string;
+  /** `X-mysql-read`: the replicas. */
+  readService: string;
+  /** `X`. */
+  statefulSet: string;
+  /** `X`. */
+  podDisruptionBudget: string;
+  /** `data-X-<ordinal>`: pod `ordinal`'s data volume claim. */
+  pvc: (ordinal: number) => string;
+}
+
 /** Names of a cluster's children. */
-export function childNames(cluster: MySQLCluster) {
+export function childNames(cluster: MySQLCluster): ChildNames {
   const name = cluster.metadata.name;
   return {
     secret: `${name}-credentials`,

@@ -95,7 +95,9 @@ export function childRef(child: Child, cluster: MySQLCluster): ObjectRef {
 
 /** A child with its desired state (none: it should not exist). */
 export interface DesiredChild {
+  /** Which child. */
   child: Child;
+  /** Its reference for this cluster. */
   ref: ObjectRef;
   /** Its desired state; `undefined` when it should not exist. */
   object: KubeObject | undefined;

@@ -12,8 +12,11 @@ import type { Event } from "./objects.ts";
 
 /** An Event to record: its type, reason and message. */
 export interface ClusterEvent {
+  /** `Warning` for what needs attention. */
   type: "Normal" | "Warning";
+  /** CamelCase reason, e.g. `Ready`. */
   reason: string;
+  /** What happened, for people. */
   message: string;
 }
 

@@ -463,7 +463,9 @@ export function volumeExpansions(
 
 /** What a child's desired-state function is given. */
 export interface ChildContext {
+  /** The cluster as read. */
   cluster: MySQLCluster;
+  /** Its spec with defaults applied. */
   spec: EffectiveSpec;
   /** This child as observed, if it exists. */
   observed: KubeObject | undefined;

@@ -1,6 +1,6 @@
 /**
  * The MySQLCluster API, written once: its names and its OpenAPI v3 schema.
- * The CRD in `knative/` is generated from this file (`deno task crd`), and
+ * The CRD in `knative/` is generated from this file (`deno task manifests`), and
  * the TypeScript types in `mysql_cluster.ts` are checked against it.
  *
  * @module
@@ -43,7 +43,8 @@ export const DEFAULTS = {
   deletionPolicy: "Retain",
 } as const;
 
-type Schema = Record<string, unknown>;
+/** A JSON Schema (OpenAPI v3) node. */
+export type Schema = Record<string, unknown>;
 
 function quantity(description: string, extra: Schema = {}): Schema {
   return {

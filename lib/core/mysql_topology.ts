@@ -60,7 +60,9 @@ export function primaryPod(cluster: MySQLCluster): string {
 
 /** A role label to set on a pod. */
 export interface RoleLabelPatch {
+  /** The pod. */
   name: string;
+  /** The role it must be labelled with. */
   role: Role;
 }
 

@@ -7,17 +7,26 @@
  * @module
  */
 
-import type {
-  CoreV1Event,
-  V1ConfigMap,
-  V1ObjectMeta,
-  V1PersistentVolumeClaim,
-  V1Pod,
-  V1PodDisruptionBudget,
-  V1Secret,
-  V1Service,
-  V1StatefulSet,
-} from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
+
+/** client-node's `V1ObjectMeta` model. */
+export type V1ObjectMeta = k8s.V1ObjectMeta;
+/** client-node's `V1StatefulSet` model. */
+export type V1StatefulSet = k8s.V1StatefulSet;
+/** client-node's `V1Service` model. */
+export type V1Service = k8s.V1Service;
+/** client-node's `V1ConfigMap` model. */
+export type V1ConfigMap = k8s.V1ConfigMap;
+/** client-node's `V1Secret` model. */
+export type V1Secret = k8s.V1Secret;
+/** client-node's `V1Pod` model. */
+export type V1Pod = k8s.V1Pod;
+/** client-node's `V1PersistentVolumeClaim` model. */
+export type V1PersistentVolumeClaim = k8s.V1PersistentVolumeClaim;
+/** client-node's `V1PodDisruptionBudget` model. */
+export type V1PodDisruptionBudget = k8s.V1PodDisruptionBudget;
+/** client-node's `CoreV1Event` model. */
+export type CoreV1Event = k8s.CoreV1Event;
 
 /** A client-node model as JSON: every `Date` is a string. */
 export type Wire<T> = T extends Date ? string
@@ -46,17 +55,25 @@ export type Event = Wire<CoreV1Event>;
 
 /** Any object as the apiserver returns it or as it is sent. */
 export interface KubeObject {
+  /** e.g. `apps/v1`. */
   apiVersion?: string;
+  /** e.g. `StatefulSet`. */
   kind?: string;
+  /** Name, namespace, labels, owners… */
   metadata?: ObjectMeta;
+  /** Every other field (`spec`, `status`, `data`…). */
   [field: string]: unknown;
 }
 
 /** A reference to one namespaced object. */
 export interface ObjectRef {
+  /** e.g. `apps/v1`. */
   apiVersion: string;
+  /** e.g. `StatefulSet`. */
   kind: string;
+  /** Its namespace. */
   namespace: string;
+  /** Its name. */
   name: string;
 }
 

@@ -62,11 +62,14 @@ export interface PlanInput {
 
 /** How a write shows in the pass's span: an event name and attributes. */
 export interface SpanNote {
+  /** Event name, e.g. `ensured StatefulSet`. */
   name: string;
+  /** Its attributes. */
   attributes: Record<string, string>;
 }
 
-interface WriteBase {
+/** What every write has besides its operation. */
+export interface WriteBase {
   /** What the pass reports once it is done, e.g. `apply StatefulSet db`. */
   summary?: string;
   /** Why it is needed, e.g. `absent`, `spec.replicas differs`. */

@@ -17,11 +17,17 @@ import { parseQuantity, type Quantity } from "./quantity.ts";
 
 /** A spec with every default applied. */
 export interface EffectiveSpec {
+  /** MySQL version. */
   version: string;
+  /** Number of pods. */
   replicas: number;
+  /** Size of each data volume. */
   storageSize: Quantity;
+  /** CPU and memory of each MySQL container. */
   resources: { cpu: Quantity; memory: Quantity };
+  /** StorageClass of the data volumes, when set. */
   storageClassName?: string;
+  /** Retain or Delete. */
   deletionPolicy: DeletionPolicy;
 }
 

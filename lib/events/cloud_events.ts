@@ -27,9 +27,13 @@ export const PING_TYPE = "dev.knative.sources.ping";
 
 /** A Kubernetes object reference. */
 export interface Ref {
+  /** `apiVersion` of the object. */
   apiVersion: string;
+  /** Its kind. */
   kind: string;
+  /** Its namespace. */
   namespace: string;
+  /** Its name. */
   name: string;
 }
 
@@ -42,12 +46,17 @@ export type Work =
 
 /** The CloudEvent's attributes that telemetry and responses report. */
 export interface EventInfo {
+  /** `id`, unique per event (redeliveries keep it). */
   id: string;
+  /** `type`, e.g. `dev.knative.apiserver.resource.update`. */
   type: string;
+  /** `source`: the sender (the apiserver URL for ApiServerSources). */
   source: string;
+  /** `subject`: the object's path, when given. */
   subject?: string;
   /** W3C trace context, when the sender propagated one. */
   traceparent?: string;
+  /** W3C trace state that goes with `traceparent`. */
   tracestate?: string;
 }
 

@@ -9,9 +9,10 @@
  * @module
  */
 
-import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
 import type { KubeObject } from "../core/objects.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
+import { recordFailure } from "../telemetry/spans.ts";
 import { controllingCluster, type Ref, type Work } from "./cloud_events.ts";
 import { KeySerializer } from "./key_serializer.ts";
 
@@ -19,7 +20,9 @@ const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
 /** What one pass reports (the part the dispatcher reads). */
 export interface PassResult {
+  /** `namespace/name` of the cluster. */
   key: string;
+  /** The writes it made. */
   writes: string[];
 }
 
@@ -103,9 +106,8 @@ export function createDispatcher<R extends PassResult>(
     const results: R[] = [];
     const failed: { key: string; error: string }[] = [];
     const worker = async () => {
-      for (let cluster = queue.shift(); cluster; cluster = queue.shift()) {
-        if (Date.now() > deadline) return;
-        const { namespace, name } = cluster;
+      while (queue.length > 0 && Date.now() <= deadline) {
+        const { namespace, name } = queue.shift()!;
         await tracer.startActiveSpan("reconcile", async (span) => {
           try {
             results.push(await reconcileOne(namespace, name));
@@ -169,11 +171,4 @@ export function createDispatcher<R extends PassResult>(
       return { ok: false, ...(key ? { key } : {}), error };
     }
   };
-}
-
-/** Marks `span` failed with `error`. */
-export function recordFailure(span: Span, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  span.recordException(error instanceof Error ? error : new Error(message));
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
 }

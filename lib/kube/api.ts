@@ -190,7 +190,12 @@ needs(
   [KINDS.MySQLCluster],
   "the trace-id annotation (metadata cannot be written through /status)",
 );
-needs("patch", [KINDS.MySQLCluster], "the status", "status");
+needs(
+  "patch",
+  [KINDS.MySQLCluster],
+  "the status: server-side apply of the status subresource",
+  "status",
+);
 /**
  * Server-side applies an object (or its status) with the operator's field
  * manager, taking over conflicting fields; returns the stored object.

@@ -39,6 +39,7 @@ export interface Permission {
   group: string;
   /** Resource, with its subresource when there is one (`mysqlclusters/status`). */
   resource: string;
+  /** The verb. */
   verb: Verb;
   /** Why the function needs it. */
   why: string;

@@ -1,6 +1,6 @@
 /**
  * The MySQLCluster CustomResourceDefinition, generated from the schema in
- * `mysql_cluster_schema.ts`. `deno task crd` writes it to
+ * `lib/core/mysql_cluster_schema.ts`. `deno task manifests` writes it to
  * `knative/base/mysqlcluster_crd.yaml`; a test fails when that file drifts.
  *
  * @module
@@ -94,12 +94,6 @@ export function mysqlClusterCrd(): Record<string, unknown> {
 
 /** The CRD as the YAML committed in `knative/`. */
 export function renderCrdYaml(): string {
-  return "# Generated from lib/mysql_cluster_schema.ts by `deno task crd`. Do not edit.\n" +
+  return "# Generated from lib/core/mysql_cluster_schema.ts by `deno task manifests`. Do not edit.\n" +
     stringify(mysqlClusterCrd(), { lineWidth: 0 });
-}
-
-if (import.meta.main) {
-  const path = new URL(`../../${CRD_PATH}`, import.meta.url);
-  await Deno.writeTextFile(path, renderCrdYaml());
-  console.error(`wrote ${CRD_PATH}`);
 }

@@ -8,7 +8,6 @@
  * @module
  */
 
-import type { Span } from "@opentelemetry/api";
 import type { Plan, Write } from "../core/plan.ts";
 import {
   apply,
@@ -18,11 +17,14 @@ import {
 } from "../kube/api.ts";
 import type { KubeHttp } from "../kube/http.ts";
 import { log } from "../telemetry/log.ts";
+import type { Span } from "../telemetry/spans.ts";
 import { settleAll } from "./settle.ts";
 
 /** One write done: what it reports and why it was made. */
 export interface Done {
+  /** What it reports, e.g. `apply StatefulSet db`. */
   summary: string;
+  /** Why it was made. */
   why: string;
 }
 

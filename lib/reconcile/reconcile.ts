@@ -37,6 +37,7 @@ export interface ReconcileResult {
 
 /** What a pass needs from outside besides the API. */
 export interface ReconcileContext {
+  /** The Kubernetes API. */
   kube: KubeHttp;
   /** Current time, RFC 3339. */
   now: () => string;

@@ -7,21 +7,33 @@
  * @module
  */
 
-import type { Context } from "@opentelemetry/api";
-import type {
-  ReadableSpan,
-  Span,
-  SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import type * as otel from "@opentelemetry/api";
+import type * as sdk from "@opentelemetry/sdk-trace-base";
+
+/** The SDK's span processor interface. */
+export type SpanProcessor = sdk.SpanProcessor;
+/** A finished span as the SDK hands it to processors. */
+export type ReadableSpan = sdk.ReadableSpan;
+/** A span as the SDK hands it to processors when it starts. */
+export type SdkSpan = sdk.Span;
+/** An OpenTelemetry context. */
+export type Context = otel.Context;
 
 /** What the tree needs of a span (a subset of `ReadableSpan`). */
 export interface TreeSpan {
+  /** Span name. */
   name: string;
+  /** Its id. */
   spanId: string;
+  /** Its parent's id, if any. */
   parentSpanId?: string;
+  /** How long it took. */
   durationMs: number;
+  /** Its attributes. */
   attributes: Record<string, unknown>;
+  /** Its events, in order. */
   events: { name: string; attributes?: Record<string, unknown> }[];
+  /** Whether its status is ERROR. */
   error: boolean;
 }
 
@@ -132,7 +144,7 @@ export class SpanTreePrinter implements SpanProcessor {
   }
 
   /** Nothing to do when a span starts. */
-  onStart(_span: Span, _context: Context): void {}
+  onStart(_span: SdkSpan, _context: Context): void {}
 
   /** Collects the span; prints the tree when a local root ends. */
   onEnd(span: ReadableSpan): void {

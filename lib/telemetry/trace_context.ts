@@ -7,14 +7,17 @@
  * @module
  */
 
+import type * as otel from "@opentelemetry/api";
 import {
-  type Context,
   context as contextApi,
   isSpanContextValid,
   ROOT_CONTEXT,
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+
+/** An OpenTelemetry context. */
+export type Context = otel.Context;
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -26,7 +29,9 @@ const getter = {
 
 /** The W3C trace context found on an event or a request. */
 export interface TraceHeaders {
+  /** W3C `traceparent`. */
   traceparent?: string | undefined;
+  /** W3C `tracestate`. */
   tracestate?: string | undefined;
 }
 

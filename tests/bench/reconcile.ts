@@ -10,7 +10,9 @@
  */
 
 import { createHandler } from "../../functions/handler.ts";
+import { permissionTable } from "../../lib/kube/api.ts";
 import { KubeHttp } from "../../lib/kube/http.ts";
+import { PermissionSet } from "../../lib/kube/permissions.ts";
 import { loadKubeAccess } from "../../lib/kube/config.ts";
 import { startTelemetry } from "../../lib/telemetry/telemetry.ts";
 import { applyObjects } from "../harness/apply.ts";
@@ -22,7 +24,10 @@ const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? "1000");
 const NS = "bench";
 
 await using cp = await startOperatorBed(NS);
-using kube = new KubeHttp(await loadKubeAccess(cp.kubeconfigPath));
+using kube = new KubeHttp({
+  ...await loadKubeAccess(cp.kubeconfigPath),
+  permissions: new PermissionSet(permissionTable()),
+});
 await using server = Deno.serve(
   { hostname: "127.0.0.1", port: 0, onListen: () => {} },
   // spans are made (trace ids, the trace annotation) as in production;

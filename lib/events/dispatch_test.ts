@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import type { KubeObject } from "../core/objects.ts";
+import type { Ref, Work } from "./cloud_events.ts";
+import { createDispatcher, type DispatchOptions } from "./dispatch.ts";
+
+interface Result {
+  key: string;
+  writes: string[];
+}
+
+/** A dispatcher over scripted passes and reads; records what ran. */
+function scripted(overrides: Partial<DispatchOptions<Result>> = {}) {
+  const log: string[] = [];
+  let running = 0;
+  let peak = 0;
+  const options: DispatchOptions<Result> = {
+    reconcile: async (namespace, name) => {
+      const key = `${namespace}/${name}`;
+      running++;
+      peak = Math.max(peak, running);
+      log.push(`start ${key}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      log.push(`end ${key}`);
+      running--;
+      return { key, writes: name.startsWith("new") ? ["status"] : [] };
+    },
+    readable: (ref) => ref.kind === "StatefulSet",
+    readObject: (ref) =>
+      Promise.resolve<KubeObject | undefined>(
+        ref.name === "db"
+          ? {
+            metadata: {
+              name: "db",
+              ownerReferences: [{
+                apiVersion: "database.example.com/v1",
+                kind: "MySQLCluster",
+                name: "db",
+                uid: "u",
+                controller: true,
+              }],
+            },
+          }
+          : ref.name === "orphan"
+          ? { metadata: { name: "orphan" } }
+          : undefined,
+      ),
+    listClusters: () =>
+      Promise.resolve(
+        ["a", "b", "new-c", "d", "new-e"].map((name) => ({
+          namespace: "shop",
+          name,
+        })),
+      ),
+    ...overrides,
+  };
+  return { dispatch: createDispatcher(options), log, peak: () => peak };
+}
+
+const reconcileWork = (name: string): Work => ({
+  kind: "reconcile",
+  namespace: "shop",
+  name,
+  via: `MySQLCluster shop/${name}`,
+});
+
+const ref = (name: string, kind = "StatefulSet"): Ref => ({
+  apiVersion: "apps/v1",
+  kind,
+  namespace: "shop",
+  name,
+});
+
+Deno.test("dispatch runs one pass per cluster at a time, different clusters at once", async () => {
+  const { dispatch, log, peak } = scripted();
+  await Promise.all([
+    dispatch(reconcileWork("db")),
+    dispatch(reconcileWork("db")),
+    dispatch(reconcileWork("other")),
+  ]);
+  assert.equal(peak(), 2);
+  const db = log.filter((line) => line.endsWith("shop/db"));
+  assert.deepEqual(db, [
+    "start shop/db",
+    "end shop/db",
+    "start shop/db",
+    "end shop/db",
+  ]);
+});
+
+Deno.test("dispatch answers a reconcile with the pass's result and the event's object", async () => {
+  const { dispatch } = scripted();
+  assert.deepEqual(await dispatch(reconcileWork("db")), {
+    ok: true,
+    kind: "reconcile",
+    key: "shop/db",
+    answer: { key: "shop/db", writes: [], via: "MySQLCluster shop/db" },
+  });
+});
+
+Deno.test("dispatch finds the owner of a child named by a Reference-mode event", async () => {
+  const { dispatch } = scripted();
+  const owned = await dispatch({ kind: "find-owner", child: ref("db") });
+  assert.ok(owned.ok && owned.kind === "reconcile");
+  assert.equal(owned.key, "shop/db");
+  assert.equal(owned.answer.via, "StatefulSet shop/db");
+  const orphan = await dispatch({ kind: "find-owner", child: ref("orphan") });
+  assert.ok(orphan.ok && orphan.kind === "ignore");
+  assert.match(
+    String(orphan.answer.reason),
+    /not controlled by a MySQLCluster/,
+  );
+  const gone = await dispatch({ kind: "find-owner", child: ref("gone") });
+  assert.ok(gone.ok && gone.kind === "ignore");
+});
+
+Deno.test("dispatch never reads a kind it may not read", async () => {
+  let read = false;
+  const { dispatch } = scripted({
+    readObject: () => {
+      read = true;
+      return Promise.resolve(undefined);
+    },
+  });
+  const secret = await dispatch({
+    kind: "find-owner",
+    child: { ...ref("db-credentials", "Secret"), apiVersion: "v1" },
+  });
+  assert.ok(secret.ok && secret.kind === "ignore");
+  assert.match(String(secret.answer.reason), /kind Secret is not one/);
+  assert.equal(read, false);
+});
+
+Deno.test("dispatch resyncs every cluster, a bounded number at once", async () => {
+  const { dispatch, peak } = scripted({ resyncConcurrency: 2 });
+  const result = await dispatch({ kind: "resync" });
+  assert.ok(result.ok && result.kind === "resync");
+  assert.deepEqual(result.answer, {
+    outcome: "resynced",
+    total: 5,
+    done: 5,
+    changed: ["shop/new-c", "shop/new-e"],
+    failed: [],
+    skipped: 0,
+  });
+  assert.equal(peak(), 2);
+});
+
+Deno.test("dispatch stops starting resync passes once its budget is spent", async () => {
+  const { dispatch } = scripted({ resyncConcurrency: 1, resyncBudgetMs: -1 });
+  const result = await dispatch({ kind: "resync" });
+  assert.ok(result.ok);
+  assert.equal(result.answer.done, 0);
+  assert.equal(
+    result.answer.skipped,
+    5,
+    "every cluster not visited is counted",
+  );
+});
+
+Deno.test("dispatch reports a resync pass that failed and goes on", async () => {
+  const { dispatch } = scripted({
+    reconcile: (namespace, name) =>
+      name === "b"
+        ? Promise.reject(new Error("GET …/b: 500 InternalError"))
+        : Promise.resolve({ key: `${namespace}/${name}`, writes: [] }),
+  });
+  const result = await dispatch({ kind: "resync" });
+  assert.ok(result.ok);
+  assert.equal(result.answer.done, 4);
+  assert.deepEqual(result.answer.failed, [{
+    key: "shop/b",
+    error: "GET …/b: 500 InternalError",
+  }]);
+});
+
+Deno.test("dispatch returns a failed pass with its cluster, not a throw", async () => {
+  const failure = new Error("unreachable");
+  const { dispatch } = scripted({
+    reconcile: () => Promise.reject(failure),
+  });
+  assert.deepEqual(await dispatch(reconcileWork("db")), {
+    ok: false,
+    key: "shop/db",
+    error: failure,
+  });
+  const listing = scripted({
+    listClusters: () => Promise.reject(failure),
+  });
+  assert.deepEqual(await listing.dispatch({ kind: "resync" }), {
+    ok: false,
+    error: failure,
+  });
+});
+
+Deno.test("dispatch ignores what an event says to ignore", async () => {
+  const { dispatch, log } = scripted();
+  const result = await dispatch({ kind: "ignore", reason: "deleted" });
+  assert.deepEqual(result, {
+    ok: true,
+    kind: "ignore",
+    answer: { outcome: "ignored", reason: "deleted" },
+  });
+  assert.deepEqual(log, []);
+});
