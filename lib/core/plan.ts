@@ -122,14 +122,13 @@ export function clusterKey(cluster: MySQLCluster): string {
   return `${cluster.metadata.namespace ?? "default"}/${cluster.metadata.name}`;
 }
 
-function ensured(ref: ObjectRef, action: string, why: string): SpanNote {
+function ensured(ref: ObjectRef, action: string): SpanNote {
   return {
     name: `ensured ${ref.kind}`,
     attributes: {
       "k8s.kind": ref.kind,
       "k8s.name": ref.name,
       "mysql.action": action,
-      "mysql.why": why,
     },
   };
 }
@@ -166,7 +165,7 @@ function childWrite(child: DesiredChild): Write | undefined {
       target: ref,
       summary: `delete ${ref.kind} ${ref.name}`,
       why,
-      note: ensured(ref, "deleted", why),
+      note: ensured(ref, "deleted"),
     };
   }
   const differs = observed ? difference(observed, object) : undefined;
@@ -177,7 +176,7 @@ function childWrite(child: DesiredChild): Write | undefined {
     object,
     summary: `apply ${ref.kind} ${ref.name}`,
     why,
-    note: ensured(ref, "applied", why),
+    note: ensured(ref, "applied"),
   };
 }
 
@@ -200,7 +199,7 @@ function childrenWrites(
     object: secret,
     summary: `create Secret ${secretRef.name}`,
     why: "credentials are created once, never read or replaced",
-    note: ensured(secretRef, "created", "created if absent"),
+    note: ensured(secretRef, "created"),
   };
   const writes: Write[] = [];
   const unchanged: ObjectRef[] = [];
@@ -252,7 +251,7 @@ function childrenWrites(
       patch: { spec: { resources: { requests: { storage } } } },
       summary: `expand PersistentVolumeClaim ${target.name} to ${storage}`,
       why,
-      note: ensured(target, "expanded", why),
+      note: ensured(target, "expanded"),
     });
   }
   return {

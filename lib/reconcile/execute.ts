@@ -92,6 +92,15 @@ export async function execute(
       "mysql.action": "unchanged",
     });
   }
+  const writes = plan.waves.flat();
+  if (writes.length > 0) {
+    // what the pass is about to do and why, in wave order
+    span?.addEvent("plan", {
+      "mysql.plan": writes.map((w) =>
+        `${w.summary ?? "(best effort)"}: ${w.why}`
+      ),
+    });
+  }
   const done: Done[] = [];
   for (const wave of plan.waves) {
     await settleAll(

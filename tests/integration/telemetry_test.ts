@@ -127,6 +127,12 @@ Deno.test("telemetry of the function, exported to a real OTLP receiver", async (
           "mysql.action": "applied",
         },
       );
+      // the plan, with why each write is made
+      assert.ok(
+        (server.events.find((e) => e.name === "plan")
+          ?.attributes["mysql.plan"] as string[])
+          .includes("apply StatefulSet db: absent"),
+      );
       assert.deepEqual(server.resource, {
         ...server.resource,
         "service.name": "mysql-operator",
