@@ -78,6 +78,12 @@ export interface WriteBase {
   note?: SpanNote;
   /** A failure is logged and the pass goes on (telemetry, never state). */
   bestEffort?: boolean;
+  /**
+   * What a 404 means: `skip` — the target went away (a pod, a claim), the
+   * write is moot; `cluster-gone` — the cluster was deleted during the
+   * pass, which ends as if it had been absent. Otherwise a 404 is an error.
+   */
+  onMissing?: "skip" | "cluster-gone";
 }
 
 /** One API write of a pass. */
@@ -225,6 +231,7 @@ function childrenWrites(
       target: { ...KINDS.Pod, namespace, name: patch.name },
       patch: { metadata: { labels: { [ROLE_LABEL]: patch.role } } },
       summary: `label Pod ${patch.name} ${patch.role}`,
+      onMissing: "skip",
       why: `the read Service selects pods by ${ROLE_LABEL}`,
       note: {
         name: "labelled Pod",
@@ -250,6 +257,7 @@ function childrenWrites(
       target,
       patch: { spec: { resources: { requests: { storage } } } },
       summary: `expand PersistentVolumeClaim ${target.name} to ${storage}`,
+      onMissing: "skip",
       why,
       note: ensured(target, "expanded"),
     });
@@ -276,6 +284,7 @@ function statusWrites(
     object: { apiVersion, kind, metadata: { name, namespace }, status },
     summary: "status",
     why: "the observed state changed",
+    onMissing: "cluster-gone",
     note: {
       name: "status written",
       attributes: { "mysql.phase": status.phase ?? "" },
@@ -295,6 +304,7 @@ function statusWrites(
       },
       why: "kubectl describe leads to the trace that wrote the status",
       bestEffort: true,
+      onMissing: "cluster-gone",
     });
   }
   return writes;

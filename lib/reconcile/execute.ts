@@ -15,10 +15,19 @@ import {
   deleteIfPresent,
   mergePatch,
 } from "../kube/api.ts";
-import type { KubeHttp } from "../kube/http.ts";
+import { KubeApiError, type KubeHttp } from "../kube/http.ts";
 import { log } from "../telemetry/log.ts";
 import type { Span } from "../telemetry/spans.ts";
 import { settleAll } from "./settle.ts";
+
+/** The cluster was deleted while its pass ran (a write of it found nothing). */
+export class ClusterGoneError extends Error {
+  /** Builds the error for the pass of `key`. */
+  constructor(key: string, options?: ErrorOptions) {
+    super(`MySQLCluster ${key} was deleted during its pass`, options);
+    this.name = "ClusterGoneError";
+  }
+}
 
 /** One write done: what it reports and why it was made. */
 export interface Done {
@@ -56,6 +65,12 @@ async function run(
   try {
     changed = await send(kube, write);
   } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) {
+      if (write.onMissing === "skip") return;
+      if (write.onMissing === "cluster-gone") {
+        throw new ClusterGoneError(key, { cause: error });
+      }
+    }
     if (!write.bestEffort) throw error;
     log("warn", `best-effort write failed: ${write.why}`, {
       key,

@@ -18,7 +18,7 @@ import { clusterKey, plan } from "../core/plan.ts";
 import { getCluster } from "../kube/api.ts";
 import type { KubeHttp } from "../kube/http.ts";
 import { activeIds } from "../telemetry/trace_context.ts";
-import { execute } from "./execute.ts";
+import { ClusterGoneError, execute } from "./execute.ts";
 import { observe } from "./observe.ts";
 
 /** What a pass did. */
@@ -93,7 +93,16 @@ export async function reconcile(
     return { key, outcome: "deleting", writes: [], why: {} };
   }
 
-  const done = await execute(kube, planned, span);
+  let done;
+  try {
+    done = await execute(kube, planned, span);
+  } catch (error) {
+    // deleted while the pass ran: nothing left to reconcile
+    if (error instanceof ClusterGoneError) {
+      return { key, outcome: "absent", writes: [], why: {} };
+    }
+    throw error;
+  }
   span?.setAttributes({
     "mysql.phase": planned.phase ?? "",
     "mysql.writes": done.length,

@@ -409,14 +409,15 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
       body: { spec: { replicas: 3 } },
       contentType: "application/merge-patch+json",
     });
-    await eventually("StatefulSet scaled", async () => {
+    await eventually("StatefulSet scaled, with a budget", async () => {
       const sts = await cp.kube.request<Any>("GET", `${STS}/${name}`);
       assert.equal(sts.spec.replicas, 3);
+      // applied in the same wave as the StatefulSet: may land a moment later
+      await cp.kube.request(
+        "GET",
+        `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/${name}`,
+      );
     }, 20_000);
-    await cp.kube.request(
-      "GET",
-      `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/${name}`,
-    );
     await markReady(3);
     await eventually("Ready with 3", async () => {
       const cluster = await getCluster();

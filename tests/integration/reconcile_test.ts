@@ -5,6 +5,8 @@ import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
 import { loadKubeAccess } from "../../lib/kube/config.ts";
 import { permissionTable } from "../../lib/kube/api.ts";
 import { KubeHttp } from "../../lib/kube/http.ts";
+import { plan } from "../../lib/core/plan.ts";
+import { ClusterGoneError, execute } from "../../lib/reconcile/execute.ts";
 import { PermissionSet } from "../../lib/kube/permissions.ts";
 import type { KubeObject } from "../../lib/core/objects.ts";
 import { applyObjects } from "../harness/apply.ts";
@@ -458,6 +460,24 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
       );
       assert.equal(none, "absent", "nothing is created for an invalid spec");
       await applyObjects(cp.kube, [mysqlClusterCrd()]);
+    },
+  );
+
+  await t.step(
+    "a cluster deleted during its pass ends the pass as absent, not as a failure",
+    async () => {
+      // plan a pass for a cluster the API no longer has (read, then deleted)
+      await applyObjects(cp.kube, [
+        cluster("brief", { version: "8.4", storageSize: "1Gi" }),
+      ]);
+      const read = await get(`${CLUSTERS}/brief`);
+      await cp.kube.request("DELETE", `${CLUSTERS}/brief`);
+      const planned = plan({
+        observed: { cluster: read, children: new Map() },
+        now: "2026-12-01T10:00:00Z",
+        passwords: { root: "r", replication: "l", probe: "p" },
+      });
+      await assert.rejects(execute(kube, planned, undefined), ClusterGoneError);
     },
   );
 });
