@@ -19,10 +19,15 @@ import {
   SpanKind,
   trace,
 } from "@opentelemetry/api";
+import type { Verdict } from "../lib/auth/sender_auth.ts";
 import { BadEventError, decodeEvent } from "../lib/events/cloud_events.ts";
 import { createDispatcher, type Dispatcher } from "../lib/events/dispatch.ts";
 import { recordFailure } from "../lib/telemetry/spans.ts";
-import { isTransient } from "../lib/kube/errors.ts";
+import {
+  InvalidNameError,
+  isTransient,
+  RefusedError,
+} from "../lib/kube/errors.ts";
 import { getObject, isChildKind, listClusters } from "../lib/kube/api.ts";
 import type { KubeHttp } from "../lib/kube/http.ts";
 import { log } from "../lib/telemetry/log.ts";
@@ -47,6 +52,11 @@ export interface HandlerOptions {
   resyncConcurrency?: number;
   /** Time a resync may take before it stops starting new reconciles (default 240 s). */
   resyncBudgetMs?: number;
+  /**
+   * Verifies each request's sender before anything is read; none: every
+   * caller is accepted (`SENDER_AUTH=insecure-off`, or tests of the rest).
+   */
+  senders?: { verify(authorization: string | null): Promise<Verdict> };
   /** Flushes each request's spans before it answers (none: nothing to flush). */
   telemetry?: Pick<Telemetry, "flush">;
 }
@@ -55,6 +65,7 @@ export interface HandlerOptions {
 interface Outcome {
   status: number;
   body: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 class TooLargeError extends Error {}
@@ -156,6 +167,11 @@ export function createHandler(
     }
     const { error, key } = dispatched;
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof InvalidNameError || error instanceof RefusedError) {
+      span.setAttribute("error.type", "refused");
+      log("warn", "event refused", { event: info.id, error: message });
+      return { status: 400, body: { event: info.id, error: message } };
+    }
     const transient = isTransient(error);
     recordFailure(span, error);
     span.setAttribute("error.type", transient ? "transient" : "failure");
@@ -172,14 +188,54 @@ export function createHandler(
     };
   }
 
+  /** Who sent the request, or the answer refusing it (nothing read yet). */
+  async function checkSender(
+    request: Request,
+  ): Promise<{ sender?: string; refusal?: Outcome }> {
+    if (!options.senders) return {};
+    let verdict: Verdict;
+    try {
+      verdict = await options.senders.verify(
+        request.headers.get("authorization"),
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        refusal: {
+          status: 503,
+          body: { error: `cannot verify the sender: ${message}`, retry: true },
+        },
+      };
+    }
+    if (verdict.ok) return { sender: verdict.sender };
+    return {
+      refusal: {
+        status: verdict.status,
+        body: { error: verdict.error },
+        ...(verdict.status === 401
+          ? {
+            headers: {
+              "www-authenticate":
+                `Bearer realm="mysql-operator-fn", error="invalid_token"`,
+            },
+          }
+          : {}),
+      },
+    };
+  }
+
   async function handleEvent(request: Request): Promise<Response> {
     const started = performance.now();
     const startTime = Date.now();
+    // who sent it comes first: a refused request is not even read
+    const { sender, refusal } = await checkSender(request);
     let body: string | undefined;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (!(error instanceof TooLargeError)) throw error;
+    if (!refusal) {
+      try {
+        body = await readBody(request);
+      } catch (error) {
+        if (!(error instanceof TooLargeError)) throw error;
+      }
     }
     let decoded: Decoded | BadEventError | undefined;
     if (body !== undefined) {
@@ -201,7 +257,7 @@ export function createHandler(
         tracestate: request.headers.get("tracestate") ?? undefined,
       },
     );
-    const span = tracer.startSpan("event", {
+    const span = tracer.startSpan(refusal ? "reject" : "event", {
       kind: SpanKind.SERVER,
       startTime,
       attributes: {
@@ -209,12 +265,32 @@ export function createHandler(
         "url.path": "/",
         "faas.coldstart": coldStart,
         "faas.trigger": faasTrigger(undefined),
+        "mysql.sender_auth": options.senders ? "oidc" : "off",
+        ...(sender ? { "enduser.id": sender } : {}),
       },
     }, parent);
     coldStart = false;
     let outcome: Outcome;
     try {
-      outcome = decoded === undefined
+      if (refusal) {
+        span.setAttribute(
+          "error.type",
+          refusal.status === 401
+            ? "unauthenticated"
+            : refusal.status === 403
+            ? "forbidden"
+            : "unavailable",
+        );
+        contextApi.with(
+          trace.setSpan(parent, span),
+          () =>
+            log("warn", "sender refused", {
+              status: refusal.status,
+              error: refusal.body.error,
+            }),
+        );
+      }
+      outcome = refusal ? refusal : decoded === undefined
         ? {
           status: 413,
           body: { error: `request body over ${MAX_BODY_BYTES} bytes` },
@@ -248,6 +324,9 @@ export function createHandler(
       ...(traceId !== "00000000000000000000000000000000" ? { traceId } : {}),
       ms: Math.round(handledMs),
     });
+    for (const [name, value] of Object.entries(outcome.headers ?? {})) {
+      response.headers.set(name, value);
+    }
     response.headers.set(
       "server-timing",
       `handle;dur=${handledMs.toFixed(2)}, flush;dur=${

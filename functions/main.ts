@@ -10,7 +10,9 @@
  * start does not compile again.
  *
  * Environment: `PORT`, `KUBECONFIG`, `WATCH_NAMESPACE` (resync only this
- * namespace; default all), `LOG_LEVEL`, and the OpenTelemetry variables
+ * namespace; default all), `LOG_LEVEL`, `SENDER_AUTH` (`oidc`, the default,
+ * or `insecure-off`), `SENDER_AUDIENCE`, `SENDER_SERVICE_ACCOUNTS`
+ * (`namespace/name,…`), and the OpenTelemetry variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
  * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
  * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SDK_DISABLED`, `OTEL_FLUSH_TIMEOUT_MS`).
@@ -18,7 +20,17 @@
  * @module
  */
 
-import { permissionTable } from "../lib/kube/api.ts";
+import {
+  AUTH_OFF,
+  type SenderAuthConfig,
+  senderAuthConfig,
+  SenderVerifier,
+} from "../lib/auth/sender_auth.ts";
+import {
+  permissionTable,
+  serviceAccountIssuer,
+  serviceAccountKeys,
+} from "../lib/kube/api.ts";
 import { KubeHttp } from "../lib/kube/http.ts";
 import { PermissionSet } from "../lib/kube/permissions.ts";
 import { loadKubeAccess } from "../lib/kube/config.ts";
@@ -54,21 +66,51 @@ else if (import.meta.main) {
     ...access,
     permissions: new PermissionSet(permissionTable()),
   });
+  let auth: SenderAuthConfig;
+  try {
+    auth = senderAuthConfig((name) => Deno.env.get(name));
+  } catch (error) {
+    fail("cannot configure sender authentication", error);
+  }
+  const senders = auth.mode === "oidc"
+    ? new SenderVerifier(auth, {
+      issuer: () => serviceAccountIssuer(kube),
+      keys: () => serviceAccountKeys(kube),
+    })
+    : undefined;
+  if (!senders) {
+    log(
+      "warn",
+      `SENDER_AUTH=${AUTH_OFF}: events are NOT authenticated — any pod that can reach this Service can make the function reconcile; use SENDER_AUTH=oidc with Knative's authentication-oidc feature`,
+    );
+  }
   const port = Number(Deno.env.get("PORT") ?? "8080");
   const namespace = Deno.env.get("WATCH_NAMESPACE") || undefined;
-  const server = Deno.serve({
-    port,
-    hostname: "0.0.0.0",
-    onListen: ({ port }) =>
-      log("info", "listening", {
-        port,
-        apiServer: access.server,
-        config: access.source,
-        resyncNamespace: namespace ?? "all",
-        traces: telemetry.config.tracesUrl ??
-          (telemetry.config.enabled ? "not exported" : "disabled"),
-      }),
-  }, createHandler({ kube, namespace, telemetry }));
+  const server = Deno.serve(
+    {
+      port,
+      hostname: "0.0.0.0",
+      onListen: ({ port }) =>
+        log("info", "listening", {
+          port,
+          apiServer: access.server,
+          config: access.source,
+          resyncNamespace: namespace ?? "all",
+          traces: telemetry.config.tracesUrl ??
+            (telemetry.config.enabled ? "not exported" : "disabled"),
+          senderAuth: auth.mode,
+          ...(senders
+            ? { audience: auth.audience, senders: auth.senders }
+            : {}),
+        }),
+    },
+    createHandler({
+      kube,
+      namespace,
+      telemetry,
+      ...(senders ? { senders } : {}),
+    }),
+  );
   let stopping = false;
   const stop = async (signal: Deno.Signal) => {
     if (stopping) return;

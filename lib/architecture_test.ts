@@ -14,6 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   events: ["core", "telemetry"],
   reconcile: ["core", "kube", "telemetry"],
   manifests: ["core", "kube"],
+  auth: ["core", "kube", "telemetry"],
 };
 
 const RELATIVE = /\bfrom\s+["'](\.{1,2}\/[^"']+)["']/g;

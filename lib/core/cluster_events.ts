@@ -37,6 +37,8 @@ export function transitionEvent(
       return { type: "Warning", reason: "InvalidSpec", message };
     case "Stopped":
       return { type: "Normal", reason: "Stopped", message };
+    case "Blocked":
+      return { type: "Warning", reason: "ChildConflict", message };
     default:
       return undefined;
   }

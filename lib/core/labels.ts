@@ -13,12 +13,6 @@ export type OwnerReference = NonNullable<ObjectMeta["ownerReferences"]>[number];
 /** The field manager every write of the operator uses (server-side apply). */
 export const FIELD_MANAGER = "mysql-operator-fn";
 
-/**
- * Annotation on a MySQLCluster holding the trace id of the reconcile that
- * last wrote its status (`kubectl describe` → the trace).
- */
-export const TRACE_ANNOTATION = "database.example.com/status-trace-id";
-
 /** Labels that select a cluster's pods; stable for the cluster's lifetime. */
 export function selectorLabels(cluster: MySQLCluster): Record<string, string> {
   return {

@@ -65,6 +65,8 @@ export interface MySQLClusterStatus {
   observedGeneration?: number;
   /** The pods' label selector (scale subresource). */
   selector?: string;
+  /** Trace id of the reconcile that last wrote this status. */
+  traceId?: string;
   /** `Ready` and, above one pod, `ReplicasAvailable`. */
   conditions?: Condition[];
 }
@@ -106,5 +108,6 @@ export const STATUS_KEYS: {
   lastUpdate: true,
   observedGeneration: true,
   selector: true,
+  traceId: true,
   conditions: true,
 };

@@ -25,6 +25,11 @@ export const SHORT_NAME = "mysql";
 
 /** Highest replica count the API accepts. */
 export const MAX_REPLICAS = 9;
+/** A DNS-1123 subdomain: lowercase alphanumerics, `-` and `.`, at most 253 characters. */
+export const DNS_SUBDOMAIN_PATTERN =
+  "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/** A DNS-1123 label: lowercase alphanumerics and `-`, at most 63 characters. */
+export const DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 /** MySQL image tags the API accepts: major.minor or major.minor.patch. */
 export const VERSION_PATTERN = "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$";
 /** The phases a cluster reports. */
@@ -35,6 +40,7 @@ export const PHASES = [
   "Degraded",
   "Stopped",
   "Invalid",
+  "Blocked",
 ] as const;
 /** Defaults applied by the apiserver (and by the core for objects that bypassed it). */
 export const DEFAULTS = {
@@ -102,9 +108,10 @@ const specSchema: Schema = {
     },
     storageClassName: {
       description:
-        "StorageClass of the data volumes; the cluster's default StorageClass when omitted.",
+        "StorageClass of the data volumes (a DNS subdomain name); the cluster's default StorageClass when omitted.",
       type: "string",
       maxLength: 253,
+      pattern: DNS_SUBDOMAIN_PATTERN,
     },
     deletionPolicy: {
       description:
@@ -183,7 +190,7 @@ const statusSchema: Schema = {
     },
     phase: {
       description:
-        "Summary: Pending (nothing created yet), Provisioning, Ready, Degraded (was Ready, lost pods), Stopped (0 replicas) or Invalid (spec refused).",
+        "Summary: Pending (nothing created yet), Provisioning, Ready, Degraded (was Ready, lost pods), Stopped (0 replicas), Invalid (spec refused) or Blocked (an object of a child's name belongs to someone else).",
       type: "string",
       enum: [...PHASES],
     },
@@ -202,6 +209,12 @@ const statusSchema: Schema = {
       description:
         "Label selector of the cluster's pods (for the scale subresource).",
       type: "string",
+    },
+    traceId: {
+      description:
+        "Trace id of the reconcile that last wrote this status: find it in your tracing backend.",
+      type: "string",
+      pattern: "^[0-9a-f]{32}$",
     },
     conditions: {
       description: "Conditions of the cluster; Ready is always present.",

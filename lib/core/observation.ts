@@ -1,9 +1,9 @@
 /**
- * What a pass reads, decided from the cluster alone: every child by name,
- * the pods above one replica (role labels, read availability), and — only
- * once the StatefulSet has been seen — the data PVCs when `storageSize`
- * outgrew its immutable claim template. The reads are the edge's; what to
- * read is decided here.
+ * What a pass reads, decided here (the reads are the edge's): every child
+ * by name and, above one replica, the pods (role labels, read
+ * availability); then, from what those showed, the credentials Secret's
+ * metadata while this cluster has no StatefulSet yet, and the data PVCs
+ * once `storageSize` outgrew the StatefulSet's immutable claim template.
  *
  * @module
  */
@@ -17,16 +17,20 @@ import type { MySQLCluster } from "./mysql_cluster.ts";
 import {
   childKey,
   type KubeObject,
+  type ObjectMeta,
   type ObjectRef,
   type PersistentVolumeClaim,
   type Pod,
   type StatefulSet,
 } from "./objects.ts";
+import { ownershipOf } from "./ownership.ts";
 import { checkSpec } from "./validate.ts";
 
 /** One read of a pass. */
 export type Read =
   | { op: "get"; ref: ObjectRef }
+  /** The credentials Secret's metadata only: the function never reads a Secret's data. */
+  | { op: "credentials"; ref: ObjectRef }
   | {
     op: "list";
     kind: typeof KINDS.Pod | typeof KINDS.PersistentVolumeClaim;
@@ -45,7 +49,16 @@ export interface Observed {
   pods?: Pod[];
   /** The data PVCs, when they were listed (storage grew). */
   volumeClaims?: PersistentVolumeClaim[];
+  /** The credentials Secret, when it was looked at (no StatefulSet of ours yet). */
+  credentials?: Credentials;
 }
+
+/** What was seen of the credentials Secret (its metadata at most). */
+export type Credentials =
+  | { exists: false }
+  | { exists: true; metadata: ObjectMeta }
+  /** It exists and the admission policy refused to show it: not the operator's. */
+  | { exists: true; refused: string };
 
 /** The reads after the cluster's, all at once. None for a cluster being deleted. */
 export function readsFor(cluster: MySQLCluster): Read[] {
@@ -77,14 +90,31 @@ export function followUpReads(
 ): Read[] {
   const check = checkSpec(cluster);
   if (cluster.metadata.deletionTimestamp || !check.ok) return [];
+  const namespace = cluster.metadata.namespace ?? "default";
   const statefulSet = children.get(
     childKey(KINDS.StatefulSet.kind, childNames(cluster).statefulSet),
   ) as StatefulSet | undefined;
-  if (!volumesMayNeedExpansion(check.spec, statefulSet)) return [];
-  return [{
-    op: "list",
-    kind: KINDS.PersistentVolumeClaim,
-    namespace: cluster.metadata.namespace ?? "default",
-    selector: selectorString(cluster),
-  }];
+  const reads: Read[] = [];
+  // the Secret is made (or its owner checked) before this cluster's
+  // StatefulSet exists; once it does, the Secret was settled then
+  if (!statefulSet || ownershipOf(statefulSet, cluster).owner !== "this") {
+    reads.push({
+      op: "credentials",
+      ref: {
+        apiVersion: KINDS.Secret.apiVersion,
+        kind: KINDS.Secret.kind,
+        namespace,
+        name: childNames(cluster).secret,
+      },
+    });
+  }
+  if (volumesMayNeedExpansion(check.spec, statefulSet)) {
+    reads.push({
+      op: "list",
+      kind: KINDS.PersistentVolumeClaim,
+      namespace,
+      selector: selectorString(cluster),
+    });
+  }
+  return reads;
 }

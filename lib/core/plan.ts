@@ -12,7 +12,7 @@
  * @module
  */
 
-import { childNames } from "./child_names.ts";
+import { childNames, DATA_VOLUME } from "./child_names.ts";
 import {
   type ClusterEvent,
   eventObject,
@@ -26,7 +26,6 @@ import {
   volumeExpansions,
 } from "./desired_children.ts";
 import { KINDS } from "./kinds.ts";
-import { TRACE_ANNOTATION } from "./labels.ts";
 import type {
   MySQLCluster,
   MySQLClusterStatus,
@@ -41,12 +40,18 @@ import {
   childKey,
   type KubeObject,
   type ObjectRef,
-  refOf,
   type StatefulSet,
 } from "./objects.ts";
 import { followUpReads, type Observed, readsFor } from "./observation.ts";
+import { credentialsOwnership, ownershipOf, podOf } from "./ownership.ts";
 import { computeStatus, statusChanged } from "./status.ts";
-import { checkSpec, type SpecCheck } from "./validate.ts";
+import {
+  checkSpec,
+  checkTransition,
+  type EffectiveSpec,
+  validStatus,
+} from "./validate.ts";
+import { parseQuantity } from "./quantity.ts";
 
 /** What the planner is given. */
 export interface PlanInput {
@@ -104,17 +109,20 @@ export type Write =
 export interface Plan {
   /** `namespace/name`. */
   key: string;
-  /** `invalid`: the spec cannot be reconciled (status says why). */
-  outcome: "reconcile" | "invalid" | "deleting";
+  /**
+   * `invalid`: the spec cannot be reconciled; `blocked`: an object of a
+   * child's name belongs to someone else (status says which).
+   */
+  outcome: "reconcile" | "invalid" | "blocked" | "deleting";
   /** The cluster's phase after the pass (none while it is being deleted). */
   phase?: Phase;
-  /** Why the spec is invalid, when it is. */
+  /** Why the spec is invalid, or what blocks the cluster. */
   problems: string[];
   /**
    * The writes, in waves: the writes of a wave run concurrently; the next
    * wave starts once every write of the previous one has settled, and only
    * if none failed. Credentials first (pods need them), then the children,
-   * then the status, then the Events that report it.
+   * then the status (with the pass's trace id), then the Events.
    */
   waves: Write[][];
   /** Children already as desired (no write). */
@@ -160,60 +168,135 @@ function predictedStatefulSet(
   };
 }
 
-/** The write that brings one child to its desired state, if one is needed. */
-function childWrite(child: DesiredChild): Write | undefined {
+/** A reference to `name` of `kind` in `namespace`. */
+function refTo(
+  kind: { apiVersion: string; kind: string },
+  namespace: string,
+  name: string,
+): ObjectRef {
+  return { apiVersion: kind.apiVersion, kind: kind.kind, namespace, name };
+}
+
+/** `Kind namespace/name` for messages. */
+function describe(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace}/${ref.name}`;
+}
+
+/**
+ * The write that brings one child to its desired state, if one is needed
+ * and allowed; a conflict when an object of its name belongs to another.
+ */
+function childWrite(
+  child: DesiredChild,
+  cluster: MySQLCluster,
+): { write?: Write; conflict?: string } {
   const { ref, object, observed } = child;
+  const ownership = observed ? ownershipOf(observed, cluster) : undefined;
   if (!object) {
-    if (!observed) return undefined;
+    // not wanted: delete ours; someone else's is not in the way
+    if (!observed || ownership?.owner === "other") return {};
     const why = "not wanted at this size";
     return {
-      op: "delete",
-      target: ref,
-      summary: `delete ${ref.kind} ${ref.name}`,
-      why,
-      note: ensured(ref, "deleted"),
+      write: {
+        op: "delete",
+        target: ref,
+        summary: `delete ${ref.kind} ${ref.name}`,
+        why,
+        note: ensured(ref, "deleted"),
+      },
     };
   }
+  if (ownership?.owner === "other") {
+    return { conflict: `${describe(ref)} ${ownership.why}` };
+  }
   const differs = observed ? difference(observed, object) : undefined;
-  if (observed && differs === undefined) return undefined;
-  const why = observed ? `${differs} differs` : "absent";
+  if (observed && differs === undefined && ownership?.owner === "this") {
+    return {};
+  }
+  const why = !observed
+    ? "absent"
+    : ownership?.owner === "orphan"
+    ? "an orphan of the operator's: adopted"
+    : `${differs} differs`;
   return {
-    op: "apply",
-    object,
-    summary: `apply ${ref.kind} ${ref.name}`,
-    why,
-    note: ensured(ref, "applied"),
+    write: {
+      op: "apply",
+      object,
+      summary: `apply ${ref.kind} ${ref.name}`,
+      why,
+      note: ensured(ref, "applied"),
+    },
   };
 }
 
-/** The writes of the children of a valid spec, and what stays unchanged. */
-function childrenWrites(
+/** The credentials write, or why the existing Secret blocks the cluster. */
+function credentialsWrite(
   cluster: MySQLCluster,
-  check: Extract<SpecCheck, { ok: true }>,
+  spec: EffectiveSpec,
   input: PlanInput,
-): {
-  credentials: Write;
+): { write?: Write; conflict?: string } {
+  const seen = input.observed.credentials;
+  const ref = refTo(
+    KINDS.Secret,
+    cluster.metadata.namespace ?? "default",
+    childNames(cluster).secret,
+  );
+  // not looked at: this cluster's StatefulSet exists, so it was settled then
+  if (!seen) return {};
+  if (!seen.exists) {
+    return {
+      write: {
+        op: "create",
+        object: desiredSecret(cluster, spec, input.passwords),
+        summary: `create Secret ${ref.name}`,
+        why: "absent: credentials are created once, never read or replaced",
+        note: ensured(ref, "created"),
+      },
+    };
+  }
+  if ("refused" in seen) {
+    return {
+      conflict: `${describe(ref)} is not this operator's: ${seen.refused}`,
+    };
+  }
+  const ownership = credentialsOwnership(seen.metadata, cluster);
+  return ownership.owner === "other"
+    ? { conflict: `${describe(ref)} ${ownership.why}` }
+    : {};
+}
+
+/** What the children of a valid spec need: writes, or what blocks them. */
+interface ChildrenPlan {
+  /** The credentials Secret, created first (pods need it). */
+  credentials: Write[];
+  /** Children, role labels, volume growth: at once. */
   writes: Write[];
   unchanged: ObjectRef[];
+  /** Objects of children's names that belong to someone else. */
+  conflicts: string[];
+  /** The StatefulSet as the pass will leave it, when it applies one. */
   statefulSet?: StatefulSet;
-} {
+}
+
+/** The writes of the children of a valid spec, and what stays unchanged. */
+function childrenPlan(
+  cluster: MySQLCluster,
+  spec: EffectiveSpec,
+  input: PlanInput,
+  observedStatefulSet: StatefulSet | undefined,
+): ChildrenPlan {
   const { observed } = input;
-  const secret = desiredSecret(cluster, check.spec, input.passwords);
-  const secretRef = refOf(secret);
-  const credentials: Write = {
-    op: "create",
-    object: secret,
-    summary: `create Secret ${secretRef.name}`,
-    why: "credentials are created once, never read or replaced",
-    note: ensured(secretRef, "created"),
-  };
+  const conflicts: string[] = [];
+  const credentials = credentialsWrite(cluster, spec, input);
+  if (credentials.conflict) conflicts.push(credentials.conflict);
   const writes: Write[] = [];
   const unchanged: ObjectRef[] = [];
   let statefulSet: StatefulSet | undefined;
-  for (const child of desiredChildren(cluster, check.spec, observed.children)) {
-    const write = childWrite(child);
+  for (const child of desiredChildren(cluster, spec, observed.children)) {
+    const { write, conflict } = childWrite(child, cluster);
+    if (conflict) conflicts.push(conflict);
     if (!write) {
-      if (child.object) unchanged.push(child.ref);
+      if (child.object && !conflict) unchanged.push(child.ref);
       continue;
     }
     writes.push(write);
@@ -225,10 +308,14 @@ function childrenWrites(
     }
   }
   const namespace = cluster.metadata.namespace ?? "default";
-  for (const patch of roleLabelPatches(cluster, observed.pods ?? [])) {
+  // only pods of this cluster's StatefulSet get a role label
+  const pods = (observed.pods ?? []).filter((pod) =>
+    podOf(pod, observedStatefulSet)
+  );
+  for (const patch of roleLabelPatches(cluster, pods)) {
     writes.push({
       op: "patch",
-      target: { ...KINDS.Pod, namespace, name: patch.name },
+      target: refTo(KINDS.Pod, namespace, patch.name),
       patch: { metadata: { labels: { [ROLE_LABEL]: patch.role } } },
       summary: `label Pod ${patch.name} ${patch.role}`,
       onMissing: "skip",
@@ -242,15 +329,15 @@ function childrenWrites(
   for (
     const { claim, storage } of volumeExpansions(
       cluster,
-      check.spec,
+      spec,
       observed.volumeClaims,
     )
   ) {
-    const target = {
-      ...KINDS.PersistentVolumeClaim,
-      namespace: claim.metadata?.namespace ?? namespace,
-      name: claim.metadata?.name ?? "",
-    };
+    const target = refTo(
+      KINDS.PersistentVolumeClaim,
+      claim.metadata?.namespace ?? namespace,
+      claim.metadata?.name ?? "",
+    );
     const why = `storageSize grew to ${storage}`;
     writes.push({
       op: "patch",
@@ -262,23 +349,27 @@ function childrenWrites(
       note: ensured(target, "expanded"),
     });
   }
+  if (conflicts.length > 0) {
+    // nothing is written to any child while one of them is someone else's
+    return { credentials: [], writes: [], unchanged: [], conflicts };
+  }
   return {
-    credentials,
+    credentials: credentials.write ? [credentials.write] : [],
     writes,
     unchanged,
+    conflicts,
     ...(statefulSet ? { statefulSet } : {}),
   };
 }
 
-/** The status write (and the trace id beside it, best effort). */
-function statusWrites(
+/** The status write. */
+function statusWrite(
   cluster: MySQLCluster,
   status: MySQLClusterStatus,
-  traceId: string | undefined,
-): Write[] {
+): Write {
   const { apiVersion, kind } = cluster;
   const { name, namespace } = cluster.metadata;
-  const writes: Write[] = [{
+  return {
     op: "apply",
     subresource: "status",
     object: { apiVersion, kind, metadata: { name, namespace }, status },
@@ -289,30 +380,53 @@ function statusWrites(
       name: "status written",
       attributes: { "mysql.phase": status.phase ?? "" },
     },
-  }];
-  if (traceId) {
-    writes.push({
-      op: "apply",
-      object: {
-        apiVersion,
-        kind,
-        metadata: {
-          name,
-          namespace,
-          annotations: { [TRACE_ANNOTATION]: traceId },
-        },
-      },
-      why: "kubectl describe leads to the trace that wrote the status",
-      bestEffort: true,
-      onMissing: "cluster-gone",
-    });
+  };
+}
+
+/**
+ * What the running cluster was made with, as far as its StatefulSet (and
+ * its volumes, when listed) show: the storage size and deletion policy.
+ */
+function running(
+  statefulSet: StatefulSet | undefined,
+  observed: Observed,
+): { storageSize?: string; deletionPolicy?: string } {
+  if (
+    !statefulSet || ownershipOf(statefulSet, observed.cluster).owner !== "this"
+  ) {
+    return {};
   }
-  return writes;
+  const sizes = [
+    statefulSet.spec?.volumeClaimTemplates?.find((t) =>
+      t.metadata?.name === DATA_VOLUME
+    )?.spec?.resources?.requests?.storage,
+    ...(observed.volumeClaims ?? []).map((claim) =>
+      claim.spec?.resources?.requests?.storage
+    ),
+  ].filter((size): size is string => size !== undefined);
+  const largest = sizes.reduce<string | undefined>(
+    (max, size) =>
+      max === undefined ||
+        (parseQuantity(size) ?? 0) > (parseQuantity(max) ?? 0)
+        ? size
+        : max,
+    undefined,
+  );
+  const policy = statefulSet.spec?.persistentVolumeClaimRetentionPolicy
+    ?.whenDeleted;
+  return {
+    ...(largest !== undefined ? { storageSize: largest } : {}),
+    ...(policy !== undefined ? { deletionPolicy: policy } : {}),
+  };
 }
 
 /** Plans one pass over an observed cluster. Pure: same input, same plan. */
 export function plan(input: PlanInput): Plan {
-  const { cluster } = input.observed;
+  // a status stored past an older schema is read for what is well-formed
+  const cluster: MySQLCluster = {
+    ...input.observed.cluster,
+    status: validStatus(input.observed.cluster.status),
+  };
   const key = clusterKey(cluster);
   if (cluster.metadata.deletionTimestamp) {
     // ownerReferences let the garbage collector remove the children
@@ -329,20 +443,35 @@ export function plan(input: PlanInput): Plan {
     childKey(KINDS.StatefulSet.kind, childNames(cluster).statefulSet),
   ) as StatefulSet | undefined;
   let check = checkSpec(cluster);
-  // MySQL cannot downgrade a data directory: refuse, and change nothing
-  const downgrade = check.ok
-    ? downgradeProblem(check.spec.version, observedStatefulSet)
-    : undefined;
-  if (downgrade) check = { ok: false, problems: [downgrade] };
+  if (check.ok) {
+    // what the CRD refuses against the previous spec, checked against what
+    // runs: MySQL cannot downgrade a data directory, volumes cannot
+    // shrink, the deletion policy is fixed — refuse, and change nothing
+    const downgrade = downgradeProblem(check.spec.version, observedStatefulSet);
+    const problems = [
+      ...(downgrade ? [downgrade] : []),
+      ...checkTransition(
+        check.spec,
+        running(observedStatefulSet, input.observed),
+      ),
+    ];
+    if (problems.length > 0) check = { ok: false, problems };
+  }
 
-  const children = check.ok ? childrenWrites(cluster, check, input) : undefined;
-  const statefulSet = children?.statefulSet ?? observedStatefulSet;
+  const children = check.ok
+    ? childrenPlan(cluster, check.spec, input, observedStatefulSet)
+    : undefined;
+  const blocked = (children?.conflicts.length ?? 0) > 0;
   const status = computeStatus(
     cluster,
     check,
-    statefulSet,
+    children?.statefulSet ?? observedStatefulSet,
     input.now,
-    input.observed.pods,
+    input.observed.pods?.filter((pod) => podOf(pod, observedStatefulSet)),
+    {
+      blockers: children?.conflicts ?? [],
+      ...(input.traceId ? { traceId: input.traceId } : {}),
+    },
   );
   const changed = statusChanged(cluster.status, status);
   const events: ClusterEvent[] = [];
@@ -374,13 +503,13 @@ export function plan(input: PlanInput): Plan {
   }));
   return {
     key,
-    outcome: check.ok ? "reconcile" : "invalid",
+    outcome: !check.ok ? "invalid" : blocked ? "blocked" : "reconcile",
     ...(status.phase ? { phase: status.phase } : {}),
-    problems: check.ok ? [] : check.problems,
+    problems: !check.ok ? check.problems : children?.conflicts ?? [],
     waves: [
-      children ? [children.credentials] : [],
+      children?.credentials ?? [],
       children?.writes ?? [],
-      changed ? statusWrites(cluster, status, input.traceId) : [],
+      changed ? [statusWrite(cluster, status)] : [],
       eventWrites,
     ].filter((wave) => wave.length > 0),
     unchanged: children?.unchanged ?? [],

@@ -111,12 +111,19 @@ function appliedChildren(last: Plan): Map<string, KubeObject> {
   return children;
 }
 
-/** A pod of the cluster: its ordinal, role label and readiness. */
+/** The uid every scenario's StatefulSet is stored with. */
+const STATEFUL_SET_UID = "uid-StatefulSet-db";
+
+/**
+ * A pod of the cluster's StatefulSet (controlled by it unless `owner` is
+ * `null`): its ordinal, role label and readiness.
+ */
 function pod(
   cluster: MySQLCluster,
   ordinal: number,
   role: string | undefined,
   ready: boolean,
+  owner: string | null = STATEFUL_SET_UID,
 ): Pod {
   const name = `${cluster.metadata.name}-${ordinal}`;
   return {
@@ -129,9 +136,41 @@ function pod(
         ...selectorLabels(cluster),
         ...(role ? { [ROLE_LABEL]: role } : {}),
       },
+      ...(owner
+        ? {
+          ownerReferences: [{
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            name: cluster.metadata.name,
+            uid: owner,
+            controller: true,
+          }],
+        }
+        : {}),
     },
     status: {
       conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+    },
+  };
+}
+
+/** An object of a child's name that someone else made and controls. */
+function foreign(kind: string, apiVersion: string, name: string): KubeObject {
+  return {
+    apiVersion,
+    kind,
+    metadata: {
+      name,
+      namespace: "shop",
+      uid: `uid-foreign-${name}`,
+      ownerReferences: [{
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: "web",
+        uid: "uid-web",
+        controller: true,
+      }],
+      managedFields: [{ manager: "kubectl", operation: "Apply" }],
     },
   };
 }
@@ -190,7 +229,12 @@ function afterCreate(spec: Partial<MySQLClusterSpec>): {
 } {
   const fresh = clusterFixture(spec);
   const created = plan({
-    observed: { cluster: fresh, children: new Map(), pods: [] },
+    observed: {
+      cluster: fresh,
+      children: new Map(),
+      pods: [],
+      credentials: { exists: false },
+    },
     now: NOW,
     passwords: PASSWORDS,
     traceId: TRACE_ID,
@@ -232,7 +276,7 @@ const CHILDREN_3 = [
   "apply PodDisruptionBudget db",
 ];
 const SECRET = ["create Secret db-credentials"];
-const STATUS = ["apply MySQLCluster db/status", "apply MySQLCluster db"];
+const STATUS = ["apply MySQLCluster db/status"];
 
 /** Every scenario the planner is tested on. */
 export function scenarios(): Scenario[] {
@@ -240,14 +284,21 @@ export function scenarios(): Scenario[] {
   const ready = readyCluster({ replicas: 3 });
   const single = afterCreate({ replicas: 1 });
   const pinned = afterCreate({ replicas: 3, version: "8.4.3" });
+  const fresh = clusterFixture({ replicas: 3 });
+  const ownLabels = {
+    ...selectorLabels(fresh),
+    "app.kubernetes.io/component": "credentials",
+    "app.kubernetes.io/managed-by": "mysql-operator-fn",
+  };
   return [
     {
       name:
         "create: a new 3-replica cluster gets every child, a status and an Event",
       observed: {
-        cluster: clusterFixture({ replicas: 3 }),
+        cluster: fresh,
         children: new Map(),
         pods: [],
+        credentials: { exists: false },
       },
       expect: {
         outcome: "reconcile",
@@ -255,20 +306,23 @@ export function scenarios(): Scenario[] {
         reason: "RollingOut",
         waves: [SECRET, CHILDREN_3, STATUS, ["create Event db."]],
         events: ["Normal/Created"],
-        // cluster, 6 children, pods; Secret, 6 applies; status, annotation, Event
+        // cluster; 6 children, pods; the Secret's metadata; Secret, 6
+        // applies; status, Event
         requests: 18,
       },
     },
     {
-      name: "no-op: an unchanged cluster only makes sure its Secret exists",
+      name: "no-op: an unchanged cluster reads and writes nothing",
       observed: { ...three, pods: [] },
       expect: {
         outcome: "reconcile",
         phase: "Provisioning",
         reason: "RollingOut",
-        waves: [SECRET],
+        waves: [],
         events: [],
-        requests: 9,
+        // cluster; 6 children, pods (its StatefulSet is its own: the
+        // Secret was settled when it was made)
+        requests: 8,
       },
     },
     {
@@ -292,9 +346,9 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Ready",
         reason: "AllReplicasReady",
-        waves: [SECRET, STATUS, ["create Event db."]],
+        waves: [STATUS, ["create Event db."]],
         events: ["Normal/Ready"],
-        requests: 12,
+        requests: 10,
       },
     },
     {
@@ -318,9 +372,9 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Degraded",
         reason: "ReplicasNotReady",
-        waves: [SECRET, STATUS, ["create Event db."]],
+        waves: [STATUS, ["create Event db."]],
         events: ["Warning/Degraded"],
-        requests: 12,
+        requests: 10,
       },
     },
     {
@@ -337,13 +391,12 @@ export function scenarios(): Scenario[] {
         phase: "Provisioning",
         reason: "RollingOut",
         waves: [
-          SECRET,
           ["apply StatefulSet db", "delete PodDisruptionBudget db"],
           STATUS,
         ],
         events: [],
-        // cluster, 6 children (no pods at one replica); Secret, 2; status, annotation
-        requests: 12,
+        // cluster, 6 children (no pods at one replica); 2; status
+        requests: 10,
       },
     },
     {
@@ -361,12 +414,11 @@ export function scenarios(): Scenario[] {
         phase: "Provisioning",
         reason: "RollingOut",
         waves: [
-          SECRET,
           ["apply StatefulSet db", "apply PodDisruptionBudget db"],
           STATUS,
         ],
         events: [],
-        requests: 13,
+        requests: 11,
       },
     },
     {
@@ -384,10 +436,10 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Provisioning",
         reason: "RollingOut",
-        waves: [SECRET, CHILDREN_3],
+        waves: [CHILDREN_3],
         events: [],
         // the status does not change: it was already rolling out
-        requests: 15,
+        requests: 14,
       },
     },
     {
@@ -406,7 +458,7 @@ export function scenarios(): Scenario[] {
         reason: "InvalidSpec",
         waves: [STATUS, ["create Event db."]],
         events: ["Warning/InvalidSpec"],
-        requests: 11,
+        requests: 10,
       },
     },
     {
@@ -424,17 +476,14 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Provisioning",
         reason: "RollingOut",
-        waves: [
-          SECRET,
-          [
-            "patch PersistentVolumeClaim data-db-0",
-            "patch PersistentVolumeClaim data-db-1",
-            "patch PersistentVolumeClaim data-db-2",
-          ],
-        ],
+        waves: [[
+          "patch PersistentVolumeClaim data-db-0",
+          "patch PersistentVolumeClaim data-db-1",
+          "patch PersistentVolumeClaim data-db-2",
+        ]],
         events: [],
-        // cluster, 6 children, pods, PVCs; Secret, 3 patches
-        requests: 13,
+        // cluster, 6 children, pods, PVCs; 3 patches
+        requests: 12,
       },
     },
     {
@@ -449,11 +498,11 @@ export function scenarios(): Scenario[] {
         reason: "InvalidSpec",
         waves: [STATUS, ["create Event db."]],
         events: ["Warning/InvalidSpec"],
-        requests: 10,
+        requests: 9,
       },
     },
     {
-      name: "invalid spec without tracing: no trace annotation",
+      name: "invalid spec without tracing: the status carries no trace id",
       untraced: true,
       observed: {
         cluster: clusterFixture({ replicas: -1 }),
@@ -463,7 +512,7 @@ export function scenarios(): Scenario[] {
         outcome: "invalid",
         phase: "Invalid",
         reason: "InvalidSpec",
-        waves: [["apply MySQLCluster db/status"], ["create Event db."]],
+        waves: [STATUS, ["create Event db."]],
         events: ["Warning/InvalidSpec"],
         requests: 9,
       },
@@ -474,10 +523,7 @@ export function scenarios(): Scenario[] {
       observed: {
         cluster: {
           ...three.cluster,
-          metadata: {
-            ...three.cluster.metadata,
-            deletionTimestamp: NOW,
-          },
+          metadata: { ...three.cluster.metadata, deletionTimestamp: NOW },
         },
         children: new Map(),
       },
@@ -497,17 +543,17 @@ export function scenarios(): Scenario[] {
         phase: "Stopped",
         reason: "ScaledToZero",
         waves: [
-          SECRET,
           ["apply StatefulSet db", "delete PodDisruptionBudget db"],
           STATUS,
           ["create Event db."],
         ],
         events: ["Normal/Stopped"],
-        requests: 13,
+        requests: 11,
       },
     },
     {
-      name: "role labels: pods without the right role label get it",
+      name:
+        "role labels: pods of its StatefulSet without the right role label get it, others are left alone",
       observed: {
         cluster: ready.cluster,
         children: ready.children,
@@ -515,15 +561,185 @@ export function scenarios(): Scenario[] {
           pod(ready.cluster, 0, undefined, true),
           pod(ready.cluster, 1, "primary", true),
           pod(ready.cluster, 2, "replica", true),
+          pod(ready.cluster, 3, undefined, true, null),
+          pod(ready.cluster, 4, undefined, true, "uid-someone-else"),
         ],
       },
       expect: {
         outcome: "reconcile",
         phase: "Ready",
         reason: "AllReplicasReady",
-        waves: [SECRET, ["patch Pod db-0", "patch Pod db-1"]],
+        waves: [["patch Pod db-0", "patch Pod db-1"]],
         events: [],
+        requests: 10,
+      },
+    },
+    {
+      name:
+        "conflict: a Service of a child's name that someone else controls blocks the cluster, nothing is written",
+      observed: {
+        cluster: fresh,
+        children: new Map([[
+          childKey("Service", "db-mysql"),
+          foreign("Service", "v1", "db-mysql"),
+        ]]),
+        pods: [],
+        credentials: { exists: false },
+      },
+      expect: {
+        outcome: "blocked",
+        phase: "Blocked",
+        reason: "ChildConflict",
+        waves: [STATUS, ["create Event db."]],
+        events: ["Warning/ChildConflict"],
         requests: 11,
+      },
+    },
+    {
+      name:
+        "conflict: a PodDisruptionBudget of the name that is someone else's is not deleted at one replica",
+      observed: {
+        cluster: single.cluster,
+        children: new Map([
+          ...single.children,
+          [
+            childKey("PodDisruptionBudget", "db"),
+            foreign("PodDisruptionBudget", "policy/v1", "db"),
+          ],
+        ]),
+      },
+      expect: {
+        outcome: "reconcile",
+        phase: "Provisioning",
+        reason: "RollingOut",
+        waves: [],
+        events: [],
+        requests: 7,
+      },
+    },
+    {
+      name:
+        "conflict: a Secret of the credentials' name without this cluster's labels blocks it",
+      observed: {
+        cluster: fresh,
+        children: new Map(),
+        pods: [],
+        credentials: {
+          exists: true,
+          metadata: { name: "db-credentials", labels: { team: "web" } },
+        },
+      },
+      expect: {
+        outcome: "blocked",
+        phase: "Blocked",
+        reason: "ChildConflict",
+        waves: [STATUS, ["create Event db."]],
+        events: ["Warning/ChildConflict"],
+        requests: 11,
+      },
+    },
+    {
+      name:
+        "conflict: a Secret the admission policy would not show is not this operator's",
+      observed: {
+        cluster: fresh,
+        children: new Map(),
+        pods: [],
+        credentials: {
+          exists: true,
+          refused: "ValidatingAdmissionPolicy denied request",
+        },
+      },
+      expect: {
+        outcome: "blocked",
+        phase: "Blocked",
+        reason: "ChildConflict",
+        waves: [STATUS, ["create Event db."]],
+        events: ["Warning/ChildConflict"],
+        requests: 11,
+      },
+    },
+    {
+      name:
+        "Retain: a Secret labelled for a cluster of this name is reused, never created again",
+      observed: {
+        cluster: fresh,
+        children: new Map(),
+        pods: [],
+        credentials: {
+          exists: true,
+          metadata: { name: "db-credentials", labels: ownLabels },
+        },
+      },
+      expect: {
+        outcome: "reconcile",
+        phase: "Provisioning",
+        reason: "RollingOut",
+        waves: [CHILDREN_3, STATUS, ["create Event db."]],
+        events: ["Normal/Created"],
+        requests: 17,
+      },
+    },
+    {
+      name:
+        "an earlier cluster's StatefulSet of the name blocks until the garbage collector removes it",
+      observed: {
+        cluster: fresh,
+        children: new Map([[childKey("StatefulSet", "db"), {
+          ...statefulSetOf(three.cluster, three.children),
+          metadata: {
+            ...statefulSetOf(three.cluster, three.children).metadata,
+            ownerReferences: [{
+              apiVersion: "database.example.com/v1",
+              kind: "MySQLCluster",
+              name: "db",
+              uid: "uid-of-an-earlier-db",
+              controller: true,
+            }],
+          },
+        }]]),
+        pods: [],
+        credentials: {
+          exists: true,
+          metadata: { name: "db-credentials", labels: ownLabels },
+        },
+      },
+      expect: {
+        outcome: "blocked",
+        phase: "Blocked",
+        reason: "ChildConflict",
+        waves: [STATUS, ["create Event db."]],
+        events: ["Warning/ChildConflict"],
+        requests: 11,
+      },
+    },
+    {
+      name:
+        "an orphan the operator made (no controller, its field manager) is adopted",
+      observed: {
+        cluster: fresh,
+        children: new Map([[childKey("ConfigMap", "db-config"), {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name: "db-config",
+            namespace: "shop",
+            managedFields: [{
+              manager: "mysql-operator-fn",
+              operation: "Apply",
+            }],
+          },
+        }]]),
+        pods: [],
+        credentials: { exists: false },
+      },
+      expect: {
+        outcome: "reconcile",
+        phase: "Provisioning",
+        reason: "RollingOut",
+        waves: [SECRET, CHILDREN_3, STATUS, ["create Event db."]],
+        events: ["Normal/Created"],
+        requests: 18,
       },
     },
   ];

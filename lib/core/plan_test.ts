@@ -111,7 +111,7 @@ Deno.test("plan puts the passwords into the Secret and nowhere else", () => {
   }
 });
 
-Deno.test("plan ends each Event message with the trace id, and annotates the cluster with it", () => {
+Deno.test("plan ends each Event message with the trace id, and records it in the status it writes", () => {
   const planned = planOf(scenarios()[0]!);
   const writes = planned.waves.flat();
   const event = writes.find((w) =>
@@ -119,11 +119,53 @@ Deno.test("plan ends each Event message with the trace id, and annotates the clu
   );
   assert.ok(event?.op === "create");
   assert.match(String(event.object.message), / \(trace [0-9a-f]{32}\)$/);
-  const annotation = writes.find((w) => w.bestEffort);
-  assert.ok(annotation?.op === "apply");
-  assert.deepEqual(annotation.object.metadata?.annotations, {
-    "database.example.com/status-trace-id": TRACE_ID,
+  assert.equal(
+    (statusOf(writes) as { traceId?: string } | undefined)?.traceId,
+    TRACE_ID,
+  );
+  // a pass that changes nothing keeps the trace id of the one that did
+  const [, noop] = scenarios();
+  const again = plan({
+    observed: noop!.observed,
+    now: NOW,
+    passwords: PASSWORDS,
+    traceId: "ffffffffffffffffffffffffffffffff",
   });
+  assert.equal(again.statusChanged, false);
+});
+
+Deno.test("plan names what blocks a cluster and writes nothing to its children", () => {
+  const conflicts = scenarios().filter((s) => s.expect.outcome === "blocked");
+  assert.ok(conflicts.length >= 4);
+  for (const scenario of conflicts) {
+    const planned = planOf(scenario);
+    const message = statusOf(planned.waves.flat())?.conditions.find((c) =>
+      c.type === "Ready"
+    ) as { message?: string } | undefined;
+    assert.ok(planned.problems.length > 0, scenario.name);
+    assert.match(message?.message ?? "", /nothing was changed/);
+    for (const write of planned.waves.flat()) {
+      const kind = write.op === "create" || write.op === "apply"
+        ? write.object.kind
+        : write.target.kind;
+      assert.ok(["MySQLCluster", "Event"].includes(kind!), scenario.name);
+    }
+  }
+  const [service] = conflicts;
+  assert.match(
+    planOf(service!).problems.join(),
+    /Service shop\/db-mysql is controlled by Deployment web/,
+  );
+  const earlier = conflicts.find((s) => /earlier cluster/.test(s.name))!;
+  assert.match(planOf(earlier).problems.join(), /garbage collector/);
+});
+
+Deno.test("plan adopts an orphan of the operator's and says so", () => {
+  const orphan = scenarios().find((s) => /orphan/.test(s.name))!;
+  const write = planOf(orphan).waves.flat().find((w) =>
+    describeWrite(w) === "apply ConfigMap db-config"
+  );
+  assert.equal(write?.why, "an orphan of the operator's: adopted");
 });
 
 Deno.test("plan orders waves: credentials, children, status, Events", () => {

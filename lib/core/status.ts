@@ -52,6 +52,7 @@ function summarize(
   replicas: number,
   previous: Phase | undefined,
   statefulSet: StatefulSetView | undefined,
+  blockers: readonly string[],
 ): Summary {
   if (!check.ok) {
     return {
@@ -59,6 +60,16 @@ function summarize(
       ready: "False",
       reason: "InvalidSpec",
       message: check.problems.join("; "),
+    };
+  }
+  if (blockers.length > 0) {
+    return {
+      phase: "Blocked",
+      ready: "False",
+      reason: "ChildConflict",
+      message: `${
+        blockers.join("; ")
+      }; nothing was changed: remove or rename what blocks it, or give the cluster another name`,
     };
   }
   if (!statefulSet) {
@@ -107,6 +118,14 @@ function summarize(
   };
 }
 
+/** What else decides a status besides the cluster and what was observed. */
+export interface StatusExtra {
+  /** Objects of children's names that belong to someone else: phase Blocked. */
+  blockers?: readonly string[];
+  /** The trace id of the pass, recorded when the status changes. */
+  traceId?: string;
+}
+
 /** Condition type saying whether the read Service has a replica to send reads to. */
 export const REPLICAS_CONDITION = "ReplicasAvailable";
 
@@ -151,6 +170,7 @@ export function computeStatus(
   statefulSet: StatefulSet | undefined,
   now: string,
   pods?: readonly Pod[],
+  extra: StatusExtra = {},
 ): MySQLClusterStatus {
   const old = cluster.status ?? {};
   const generation = cluster.metadata.generation ?? 0;
@@ -160,7 +180,13 @@ export function computeStatus(
     ? cluster.spec.replicas
     : DEFAULTS.replicas;
   const observed = statefulSet ? view(statefulSet) : undefined;
-  const summary = summarize(check, replicas, old.phase, observed);
+  const summary = summarize(
+    check,
+    replicas,
+    old.phase,
+    observed,
+    extra.blockers ?? [],
+  );
   const previousReady = old.conditions?.find((c) => c.type === "Ready");
   const ready: Condition = {
     type: "Ready",
@@ -202,10 +228,12 @@ export function computeStatus(
     conditions,
   };
   if (replicas > 0) next.primary = primaryPod(cluster);
-  const { lastUpdate, ...oldRest } = old;
-  next.lastUpdate = lastUpdate !== undefined && sameJson(oldRest, next)
-    ? lastUpdate
-    : now;
+  // when nothing else changed, neither do the time and the trace it was written in
+  const { lastUpdate, traceId, ...oldRest } = old;
+  const same = sameJson(oldRest, next);
+  next.lastUpdate = lastUpdate !== undefined && same ? lastUpdate : now;
+  const trace = same ? traceId : extra.traceId;
+  if (trace !== undefined) next.traceId = trace;
   return next;
 }
 

@@ -8,6 +8,7 @@
  */
 
 import { HTTP } from "cloudevents";
+import { isDnsLabel, isDnsSubdomain } from "../core/dns_names.ts";
 import { API_VERSION, KIND } from "../core/mysql_cluster_schema.ts";
 
 /** The ApiServerSource event types, Resource mode (data = the object). */
@@ -80,6 +81,32 @@ function requireString(value: unknown, what: string): string {
   return value;
 }
 
+/** A namespace from an event: a DNS-1123 label, or the event is refused. */
+function requireNamespace(value: unknown, what: string): string {
+  const namespace = requireString(value, what);
+  if (!isDnsLabel(namespace)) {
+    throw new BadEventError(
+      `${what} ${
+        JSON.stringify(namespace.slice(0, 300))
+      } is not a namespace (a DNS-1123 label)`,
+    );
+  }
+  return namespace;
+}
+
+/** An object name from an event: a DNS-1123 subdomain, or the event is refused. */
+function requireName(value: unknown, what: string): string {
+  const name = requireString(value, what);
+  if (!isDnsSubdomain(name)) {
+    throw new BadEventError(
+      `${what} ${
+        JSON.stringify(name.slice(0, 300))
+      } is not an object name (a DNS-1123 subdomain)`,
+    );
+  }
+  return name;
+}
+
 function isCluster(apiVersion: string, kind: string): boolean {
   return kind === KIND && apiVersion === API_VERSION;
 }
@@ -116,11 +143,11 @@ function workFor(type: string, data: unknown): Work {
     const metadata = isObject(data.metadata) ? data.metadata : {};
     const apiVersion = requireString(data.apiVersion, "data.apiVersion");
     const kind = requireString(data.kind, "data.kind");
-    const namespace = requireString(
+    const namespace = requireNamespace(
       metadata.namespace,
       "data.metadata.namespace",
     );
-    const name = requireString(metadata.name, "data.metadata.name");
+    const name = requireName(metadata.name, "data.metadata.name");
     if (isCluster(apiVersion, kind)) {
       return {
         kind: "reconcile",
@@ -130,6 +157,9 @@ function workFor(type: string, data: unknown): Work {
       };
     }
     const owner = controllingCluster(data);
+    if (owner !== undefined) {
+      requireName(owner, "the controller ownerReference's name");
+    }
     return owner
       ? {
         kind: "reconcile",
@@ -145,8 +175,8 @@ function workFor(type: string, data: unknown): Work {
   const ref: Ref = {
     apiVersion: requireString(data.apiVersion, "data.apiVersion"),
     kind: requireString(data.kind, "data.kind"),
-    namespace: requireString(data.namespace, "data.namespace"),
-    name: requireString(data.name, "data.name"),
+    namespace: requireNamespace(data.namespace, "data.namespace"),
+    name: requireName(data.name, "data.name"),
   };
   if (isCluster(ref.apiVersion, ref.kind)) {
     return {
@@ -175,6 +205,7 @@ export function decodeEvent(
   headers: Headers,
   body: string,
 ): { info: EventInfo; work: Work } {
+  checkContract(headers, body);
   const plain: Record<string, string> = {};
   headers.forEach((value, key) => plain[key] = value);
   let event;
@@ -212,6 +243,53 @@ export function decodeEvent(
     }
   }
   return { info, work: workFor(event.type, data) };
+}
+
+/**
+ * The CloudEvents 1.0 contract, checked before decoding: `specversion`
+ * must be `1.0` and `id`, `source` and `type` present, in binary mode (as
+ * `ce-` headers) and in structured mode (in the JSON envelope).
+ */
+function checkContract(headers: Headers, body: string): void {
+  const contentType = headers.get("content-type") ?? "";
+  if (contentType.startsWith("application/cloudevents-batch")) {
+    throw new BadEventError(
+      "batched CloudEvents are not supported: send one event per request",
+    );
+  }
+  let attributes: Record<string, unknown>;
+  let where: string;
+  if (contentType.startsWith("application/cloudevents")) {
+    where = "the structured event's";
+    try {
+      const parsed = JSON.parse(body);
+      attributes = isObject(parsed) ? parsed : {};
+    } catch {
+      throw new BadEventError("not a valid CloudEvent: the body is not JSON");
+    }
+  } else {
+    where = "the ce- headers'";
+    attributes = {};
+    for (const name of ["specversion", "id", "source", "type"]) {
+      const value = headers.get(`ce-${name}`);
+      if (value !== null) attributes[name] = value;
+    }
+  }
+  if (attributes.specversion !== "1.0") {
+    throw new BadEventError(
+      `not a valid CloudEvent: ${where} specversion is ${
+        JSON.stringify(attributes.specversion ?? null)
+      }, expected "1.0"`,
+    );
+  }
+  for (const name of ["id", "source", "type"]) {
+    const value = attributes[name];
+    if (typeof value !== "string" || value === "") {
+      throw new BadEventError(
+        `not a valid CloudEvent: ${where} ${name} is missing`,
+      );
+    }
+  }
 }
 
 function stringExtension(event: object, name: string): string | undefined {

@@ -10,13 +10,24 @@
 
 import { CHILDREN } from "../core/children.ts";
 import { type ApiKind, apiKindOf, KINDS } from "../core/kinds.ts";
+import { isDnsLabel, isDnsSubdomain } from "../core/dns_names.ts";
 import { FIELD_MANAGER } from "../core/labels.ts";
+import type { Credentials } from "../core/observation.ts";
 import type { MySQLCluster } from "../core/mysql_cluster.ts";
 import { type KubeObject, type ObjectRef, refOf } from "../core/objects.ts";
+import { InvalidNameError } from "./errors.ts";
 import { KubeApiError, type KubeHttp } from "./http.ts";
-import { declaredPermissions, needs, type Permission } from "./permissions.ts";
+import {
+  declaredPermissions,
+  needs,
+  needsUrl,
+  type Permission,
+} from "./permissions.ts";
 
 const APPLY = "application/apply-patch+yaml";
+/** Ask for an object's metadata only (meta.k8s.io/v1 PartialObjectMetadata). */
+const PARTIAL_METADATA =
+  "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 function unique(kinds: ApiKind[]): ApiKind[] {
   return [...new Set(kinds)];
@@ -29,18 +40,31 @@ const OPTIONAL_KINDS = unique(
   CHILDREN.filter((child) => child.optional).map((child) => child.kind),
 );
 
-/** REST path of a namespaced object, of its collection without `name`, of every namespace's without `namespace`. */
+/**
+ * REST path of a namespaced object, of its collection without `name`, of
+ * every namespace's without `namespace`. Throws {@linkcode InvalidNameError}
+ * unless the namespace is a DNS label and the name a DNS subdomain, so no
+ * name can walk out of its path; every segment is encoded besides.
+ */
 export function resourcePath(
   kind: ApiKind,
   namespace?: string,
   name?: string,
   subresource?: string,
 ): string {
+  if (namespace !== undefined && !isDnsLabel(namespace)) {
+    throw new InvalidNameError("namespace", namespace);
+  }
+  if (name !== undefined && !isDnsSubdomain(name)) {
+    throw new InvalidNameError(`${kind.kind} name`, name);
+  }
   const base = kind.group
     ? `/apis/${kind.apiVersion}`
     : `/api/${kind.apiVersion}`;
-  const scope = namespace === undefined ? "" : `/namespaces/${namespace}`;
-  const object = name === undefined ? "" : `/${name}`;
+  const scope = namespace === undefined
+    ? ""
+    : `/namespaces/${encodeURIComponent(namespace)}`;
+  const object = name === undefined ? "" : `/${encodeURIComponent(name)}`;
   const sub = subresource === undefined ? "" : `/${subresource}`;
   return `${base}${scope}/${kind.resource}${object}${sub}`;
 }
@@ -188,11 +212,6 @@ needs(
 needs(
   "patch",
   [KINDS.MySQLCluster],
-  "the trace-id annotation (metadata cannot be written through /status)",
-);
-needs(
-  "patch",
-  [KINDS.MySQLCluster],
   "the status: server-side apply of the status subresource",
   "status",
 );
@@ -214,6 +233,45 @@ export function apply(
       force: "true",
     },
   });
+}
+
+needs(
+  "patch",
+  [KINDS.Secret],
+  "a dry run only, to see the credentials Secret's metadata (never its data); the admission policy allows it only on Secrets labelled as this operator's credentials",
+);
+/**
+ * The credentials Secret's metadata, never its data: a dry-run merge patch
+ * that changes nothing, answered as PartialObjectMetadata. The admission
+ * policy refuses it (422) for a Secret not labelled as the operator's
+ * credentials: that Secret is someone else's.
+ */
+export async function credentialsMetadata(
+  kube: KubeHttp,
+  ref: ObjectRef,
+): Promise<Credentials> {
+  try {
+    const partial = await kube.request<{ metadata?: KubeObject["metadata"] }>(
+      "PATCH",
+      objectPath(ref),
+      {
+        body: {},
+        contentType: "application/merge-patch+json",
+        query: { dryRun: "All", fieldManager: FIELD_MANAGER },
+        accept: PARTIAL_METADATA,
+        expected: [404, 422],
+      },
+    );
+    return { exists: true, metadata: partial.metadata ?? {} };
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) {
+      return { exists: false };
+    }
+    if (error instanceof KubeApiError && error.status === 422) {
+      return { exists: true, refused: error.detail };
+    }
+    throw error;
+  }
 }
 
 needs("patch", [KINDS.Pod], "the role label the read Service selects pods by");
@@ -250,6 +308,41 @@ export async function deleteIfPresent(
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 404)) throw error;
   }
+}
+
+needsUrl(
+  "/.well-known/openid-configuration",
+  "OIDC discovery: the issuer of ServiceAccount tokens, to verify who sends events",
+);
+/** The cluster's ServiceAccount token issuer (OIDC discovery). */
+export async function serviceAccountIssuer(kube: KubeHttp): Promise<string> {
+  const discovery = await kube.request<{ issuer?: unknown }>(
+    "GET",
+    "/.well-known/openid-configuration",
+  );
+  if (typeof discovery.issuer !== "string" || !discovery.issuer) {
+    throw new Error("OIDC discovery of the apiserver names no issuer");
+  }
+  return discovery.issuer;
+}
+
+needsUrl(
+  "/openid/v1/jwks",
+  "the keys that sign ServiceAccount tokens, to verify who sends events",
+);
+/** The keys that sign the cluster's ServiceAccount tokens (a JWK Set). */
+export async function serviceAccountKeys(
+  kube: KubeHttp,
+): Promise<{ keys: Record<string, unknown>[] }> {
+  const set = await kube.request<{ keys?: unknown }>(
+    "GET",
+    "/openid/v1/jwks",
+    { accept: "application/jwk-set+json" },
+  );
+  if (!Array.isArray(set.keys)) {
+    throw new Error("the apiserver's /openid/v1/jwks holds no keys");
+  }
+  return { keys: set.keys as Record<string, unknown>[] };
 }
 
 /** Every permission the calls above declare, merged and sorted. */

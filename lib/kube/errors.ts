@@ -13,3 +13,28 @@ export function isTransient(error: unknown): boolean {
   if (!(error instanceof KubeApiError)) return false;
   return error.status === 0 || error.status === 429 || error.status >= 500;
 }
+
+/**
+ * A namespace or name that is not a valid DNS-1123 name: it never goes
+ * into an API path (answered 400, never retried).
+ */
+export class InvalidNameError extends Error {
+  /** Builds the error for `what` (e.g. `namespace`) of value `value`. */
+  constructor(what: string, value: string) {
+    super(
+      `${what} ${
+        JSON.stringify(value.slice(0, 300))
+      } is not a valid DNS-1123 name`,
+    );
+    this.name = "InvalidNameError";
+  }
+}
+
+/** An event or object this function refuses to act on (answered 400, never retried). */
+export class RefusedError extends Error {
+  /** Builds the error with a message for the sender. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RefusedError";
+  }
+}

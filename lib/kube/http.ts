@@ -71,6 +71,8 @@ export class KubeApiError extends Error {
   readonly status: number;
   /** The `reason` of the apiserver's Status object (e.g. `Forbidden`, `NotFound`). */
   readonly reason: string;
+  /** The apiserver's message (or what went wrong on the way). */
+  readonly detail: string;
 
   /** Builds the error for `method path`. */
   constructor(
@@ -86,6 +88,7 @@ export class KubeApiError extends Error {
     this.name = "KubeApiError";
     this.status = status;
     this.reason = reason;
+    this.detail = detail;
   }
 }
 
@@ -176,7 +179,15 @@ export class KubeHttp {
     options: RequestOptions = {},
   ): Promise<T> {
     const route = kubeRoute(path);
-    if (this.#permissions) {
+    if (this.#permissions && route.resource === "") {
+      const url = path.split("?")[0]!;
+      const verb = method === "GET" ? "get" : verbOf(method, true);
+      if (!verb || !this.#permissions.hasUrl(url, verb)) {
+        return Promise.reject(
+          new UndeclaredCallError(method, path, `${verb ?? method} ${url}`),
+        );
+      }
+    } else if (this.#permissions) {
       const verb = verbOf(method, route.named);
       const resource = route.subresource
         ? `${route.resource}/${route.subresource}`

@@ -35,10 +35,12 @@ export const ALL_VERBS: readonly Verb[] = [
 
 /** One permission the function needs. */
 export interface Permission {
-  /** API group (`""` for the core group). */
+  /** API group (`""` for the core group and for non-resource URLs). */
   group: string;
-  /** Resource, with its subresource when there is one (`mysqlclusters/status`). */
+  /** Resource, with its subresource when there is one (`mysqlclusters/status`); `""` for a non-resource URL. */
   resource: string;
+  /** A non-resource URL (`/openid/v1/jwks`) instead of a resource. */
+  nonResourceURL?: string;
   /** The verb. */
   verb: Verb;
   /** Why the function needs it. */
@@ -67,11 +69,26 @@ export function needs(
   return entries;
 }
 
+/** Declares that the call beside it GETs the non-resource URL `path`, and why. */
+export function needsUrl(path: string, why: string): Permission[] {
+  const entry: Permission = {
+    group: "",
+    resource: "",
+    nonResourceURL: path,
+    verb: "get",
+    why,
+  };
+  declared.push(entry);
+  return [entry];
+}
+
 /** Every declared permission, merged (one entry per group, resource and verb; whys joined). */
 export function declaredPermissions(): Permission[] {
   const merged = new Map<string, Permission>();
   for (const entry of declared) {
-    const key = `${entry.group}|${entry.resource}|${entry.verb}`;
+    const key = `${entry.group}|${entry.resource}|${
+      entry.nonResourceURL ?? ""
+    }|${entry.verb}`;
     const found = merged.get(key);
     if (!found) merged.set(key, { ...entry });
     else if (!found.why.split("; ").includes(entry.why)) {
@@ -80,6 +97,7 @@ export function declaredPermissions(): Permission[] {
   }
   return [...merged.values()].sort((a, b) =>
     a.group.localeCompare(b.group) || a.resource.localeCompare(b.resource) ||
+    (a.nonResourceURL ?? "").localeCompare(b.nonResourceURL ?? "") ||
     ALL_VERBS.indexOf(a.verb) - ALL_VERBS.indexOf(b.verb)
   );
 }
@@ -109,12 +127,21 @@ export class PermissionSet {
   /** Builds the set from table entries. */
   constructor(permissions: readonly Permission[]) {
     this.#keys = new Set(
-      permissions.map((p) => `${p.group}|${p.resource}|${p.verb}`),
+      permissions.map((p) =>
+        p.nonResourceURL !== undefined
+          ? `url|${p.nonResourceURL}|${p.verb}`
+          : `${p.group}|${p.resource}|${p.verb}`
+      ),
     );
   }
 
   /** True when `verb` on `group`/`resource` is declared. */
   has(group: string, resource: string, verb: Verb): boolean {
     return this.#keys.has(`${group}|${resource}|${verb}`);
+  }
+
+  /** True when `verb` on the non-resource URL `path` is declared. */
+  hasUrl(path: string, verb: Verb): boolean {
+    return this.#keys.has(`url|${path}|${verb}`);
   }
 }

@@ -16,12 +16,16 @@ Deno.test("verbOf maps methods to RBAC verbs", () => {
 
 Deno.test("permissionTable lists each call's verb once per resource, with why", () => {
   const table = permissionTable();
-  const keys = table.map((p) => `${p.group}|${p.resource}|${p.verb}`);
+  const keys = table.map((p) =>
+    `${p.group}|${p.nonResourceURL ?? p.resource}|${p.verb}`
+  );
   assert.equal(new Set(keys).size, keys.length);
   for (const p of table) assert.ok(p.why.length > 10, JSON.stringify(p));
   assert.ok(keys.includes("database.example.com|mysqlclusters/status|patch"));
   assert.ok(keys.includes("|secrets|create"));
-  assert.ok(!keys.includes("|secrets|get"), "Secrets are never read");
+  for (const verb of ["get", "list", "watch", "update", "delete"]) {
+    assert.ok(!keys.includes(`|secrets|${verb}`), `no ${verb} on Secrets`);
+  }
 });
 
 Deno.test("KubeHttp refuses a call the permission table does not declare, before sending it", async () => {

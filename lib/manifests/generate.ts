@@ -1,12 +1,17 @@
 /**
  * `deno task manifests`: writes the generated files of `knative/base/` —
- * the CRD (from the schema) and the RBAC (from the permission table).
+ * the CRD (from the schema), the RBAC (from the permission table) and the
+ * admission policy that narrows it.
  * With `--check` it writes nothing and exits 1 naming each file that
  * differs from what would be generated.
  *
  * @module
  */
 
+import {
+  ADMISSION_POLICY_PATH,
+  renderAdmissionPolicyYaml,
+} from "./admission_policy.ts";
 import { CRD_PATH, renderCrdYaml } from "./crd.ts";
 import { RBAC_PATH, renderRbacYaml } from "./rbac.ts";
 
@@ -15,6 +20,7 @@ export function generatedFiles(): { path: string; text: string }[] {
   return [
     { path: CRD_PATH, text: renderCrdYaml() },
     { path: RBAC_PATH, text: renderRbacYaml() },
+    { path: ADMISSION_POLICY_PATH, text: renderAdmissionPolicyYaml() },
   ];
 }
 

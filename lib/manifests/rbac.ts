@@ -30,10 +30,12 @@ export const SOURCE_KINDS: readonly ApiKind[] = [
 
 /** An RBAC PolicyRule, with the reasons its verbs are needed. */
 export interface Rule {
-  /** The API group (one per rule). */
-  apiGroups: string[];
+  /** The API group (one per rule); none for non-resource URLs. */
+  apiGroups?: string[];
   /** Its resources that need the same verbs. */
-  resources: string[];
+  resources?: string[];
+  /** Non-resource URLs (OIDC discovery). */
+  nonResourceURLs?: string[];
   /** The verbs. */
   verbs: Verb[];
   /** One line per resource: why each verb is needed. */
@@ -42,13 +44,18 @@ export interface Rule {
 
 /**
  * The function's rules from the permission table: the resources of one
- * group that need the same verbs share a rule.
+ * group that need the same verbs share a rule, and so do non-resource URLs.
  */
 export function functionRules(
   table: readonly Permission[] = permissionTable(),
 ): Rule[] {
   const byResource = new Map<string, Permission[]>();
+  const urls: Permission[] = [];
   for (const permission of table) {
+    if (permission.nonResourceURL !== undefined) {
+      urls.push(permission);
+      continue;
+    }
     const key = `${permission.group}|${permission.resource}`;
     byResource.set(key, [...(byResource.get(key) ?? []), permission]);
   }
@@ -61,13 +68,21 @@ export function functionRules(
     const key = `${group}|${verbs.join(",")}`;
     const rule = rules.get(key) ??
       { apiGroups: [group], resources: [], verbs, why: [] };
-    rule.resources.push(resource);
+    rule.resources!.push(resource);
     rule.why.push(
       ...entries.map((e) => `${resource} ${e.verb}: ${e.why}`),
     );
     rules.set(key, rule);
   }
-  return [...rules.values()];
+  const all = [...rules.values()];
+  if (urls.length > 0) {
+    all.push({
+      nonResourceURLs: urls.map((u) => u.nonResourceURL!),
+      verbs: ["get"],
+      why: urls.map((u) => `${u.nonResourceURL} get: ${u.why}`),
+    });
+  }
+  return all;
 }
 
 const LABELS = (name: string) => ({
@@ -103,16 +118,17 @@ function binding(name: string): Record<string, unknown> {
 
 function role(
   name: string,
-  rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[],
+  rules: Omit<Rule, "why">[],
   labels: Record<string, string> = LABELS(name),
 ): Record<string, unknown> {
   return {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
     metadata: { name, labels },
-    rules: rules.map(({ apiGroups, resources, verbs }) => ({
-      apiGroups,
-      resources,
+    rules: rules.map(({ apiGroups, resources, nonResourceURLs, verbs }) => ({
+      ...(apiGroups ? { apiGroups } : {}),
+      ...(resources ? { resources } : {}),
+      ...(nonResourceURLs ? { nonResourceURLs } : {}),
       verbs,
     })),
   };

@@ -19,18 +19,14 @@ import {
   type Read,
   readsFor,
 } from "../core/observation.ts";
-import { getObject, listByLabel } from "../kube/api.ts";
+import { credentialsMetadata, getObject, listByLabel } from "../kube/api.ts";
 import type { KubeHttp } from "../kube/http.ts";
 import { settleAll } from "./settle.ts";
 
 async function runReads(
   kube: KubeHttp,
   reads: Read[],
-  into: {
-    children: Map<string, KubeObject>;
-    pods?: Pod[];
-    volumeClaims?: PersistentVolumeClaim[];
-  },
+  into: Observed & { children: Map<string, KubeObject> },
 ): Promise<void> {
   await settleAll(reads.map((read) => async () => {
     if (read.op === "get") {
@@ -38,6 +34,8 @@ async function runReads(
       if (object) {
         into.children.set(childKey(read.ref.kind, read.ref.name), object);
       }
+    } else if (read.op === "credentials") {
+      into.credentials = await credentialsMetadata(kube, read.ref);
     } else if (read.kind.kind === "Pod") {
       into.pods = await listByLabel<Pod>(
         kube,

@@ -15,7 +15,9 @@
 import { trace } from "@opentelemetry/api";
 import type { Phase } from "../core/mysql_cluster.ts";
 import { clusterKey, plan } from "../core/plan.ts";
+import { API_VERSION, KIND } from "../core/mysql_cluster_schema.ts";
 import { getCluster } from "../kube/api.ts";
+import { RefusedError } from "../kube/errors.ts";
 import type { KubeHttp } from "../kube/http.ts";
 import { activeIds } from "../telemetry/trace_context.ts";
 import { ClusterGoneError, execute } from "./execute.ts";
@@ -25,8 +27,17 @@ import { observe } from "./observe.ts";
 export interface ReconcileResult {
   /** `namespace/name`. */
   key: string;
-  /** `absent`: the cluster does not exist (deleted); `deleting`: it is being deleted. */
-  outcome: "reconciled" | "unchanged" | "invalid" | "absent" | "deleting";
+  /**
+   * `absent`: the cluster does not exist (deleted); `deleting`: it is being
+   * deleted; `blocked`: an object of a child's name is someone else's.
+   */
+  outcome:
+    | "reconciled"
+    | "unchanged"
+    | "invalid"
+    | "blocked"
+    | "absent"
+    | "deleting";
   /** The writes made, e.g. `apply StatefulSet db`, `status`. */
   writes: string[];
   /** Why each write was made, by write. */
@@ -71,6 +82,16 @@ export async function reconcile(
       why: {},
     };
   }
+  // what was read must be the cluster that was asked for, nothing else
+  if (
+    cluster.apiVersion !== API_VERSION || cluster.kind !== KIND ||
+    cluster.metadata?.namespace !== namespace ||
+    cluster.metadata?.name !== name
+  ) {
+    throw new RefusedError(
+      `the object read for MySQLCluster ${namespace}/${name} is ${cluster.kind} ${cluster.metadata?.namespace}/${cluster.metadata?.name}: refused`,
+    );
+  }
   span?.setAttribute("mysql.generation", cluster.metadata.generation ?? 0);
   if (typeof cluster.spec?.replicas === "number") {
     span?.setAttribute("mysql.replicas", cluster.spec.replicas);
@@ -109,8 +130,8 @@ export async function reconcile(
   });
   return {
     key,
-    outcome: planned.outcome === "invalid"
-      ? "invalid"
+    outcome: planned.outcome === "invalid" || planned.outcome === "blocked"
+      ? planned.outcome
       : done.length > 0
       ? "reconciled"
       : "unchanged",

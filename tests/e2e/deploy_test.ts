@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import type { KubeObject } from "../../lib/core/objects.ts";
-import { TRACE_ANNOTATION } from "../../lib/core/labels.ts";
 import { permissionTable } from "../../lib/kube/api.ts";
 import { loadKubeAccess } from "../../lib/kube/config.ts";
 import { KubeHttp } from "../../lib/kube/http.ts";
@@ -18,6 +17,7 @@ import {
   startAdapter,
 } from "../harness/adapter.ts";
 import {
+  applyObjects,
   discoveryResolver,
   objectPath,
   parseManifests,
@@ -31,6 +31,7 @@ import {
   checkTrigger,
   deriveSource,
 } from "../harness/knative_manifests.ts";
+import { oidcObjects } from "../harness/knative_oidc.ts";
 import { startOtlpReceiver } from "../harness/otlp_receiver.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
 import { canDo, describe, rbacChecks } from "../harness/rbac_checks.ts";
@@ -308,6 +309,9 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
     });
     assert.equal(source.serviceAccountName, "mysql-operator-sources");
     assert.equal(source.namespace, OPERATOR_NS);
+    assert.equal(source.audience, serviceEnv.SENDER_AUDIENCE);
+    // what Knative's controller does with authentication-oidc on
+    await applyObjects(cp.kube, oidcObjects(source));
     adapters.push(
       await startAdapter(cp, {
         name: source.name,
@@ -315,6 +319,10 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
         sourceConfig: source.config,
         sink: fn.url,
         kubeconfig: sourcesKubeconfig,
+        oidc: {
+          audience: source.audience!,
+          serviceAccount: source.oidcServiceAccount,
+        },
       }),
     );
   }
@@ -355,8 +363,7 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
       const cluster = await eventually("status written", async () => {
         const cluster = await getCluster();
         assert.equal(cluster.status?.phase, "Provisioning");
-        // written together with the status, by a concurrent request
-        assert.ok(cluster.metadata.annotations?.[TRACE_ANNOTATION]);
+        assert.ok(cluster.status.traceId);
         return cluster;
       }, 20_000);
       for (
@@ -383,7 +390,7 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
       );
       assert.notEqual(denied.code, 0);
       assert.match(denied.stderr, /forbidden/);
-      const traceId = cluster.metadata.annotations[TRACE_ANNOTATION];
+      const traceId = cluster.status.traceId;
       assert.match(traceId, /^[0-9a-f]{32}$/);
       const spans = receiver.trace(traceId);
       const server = spans.find((s) => s.kind === 2);

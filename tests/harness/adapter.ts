@@ -71,6 +71,12 @@ export interface AdapterOptions {
   sinkTimeoutSeconds?: number;
   /** How long to wait for its watches (default 30 s). */
   watchTimeoutMs?: number;
+  /**
+   * Sender identity: the adapter mints tokens of this ServiceAccount (in
+   * `namespace`) for this audience and sends them as `Authorization:
+   * Bearer` (`K_OIDC_SERVICE_ACCOUNT`, `K_AUDIENCE`).
+   */
+  oidc?: { audience: string; serviceAccount: string };
 }
 
 /** A running adapter. */
@@ -222,6 +228,10 @@ export async function startAdapter(
     PROFILING_PORT: String(freePort()),
     HOME: cp.dir,
   };
+  if (options.oidc) {
+    env.K_AUDIENCE = options.oidc.audience;
+    env.K_OIDC_SERVICE_ACCOUNT = options.oidc.serviceAccount;
+  }
   if (options.sinkTimeoutSeconds !== undefined) {
     env.K_SINK_TIMEOUT = String(options.sinkTimeoutSeconds);
   }

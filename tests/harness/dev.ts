@@ -27,10 +27,11 @@ import { ensureBinaries } from "./build.ts";
 import { registerCleanup } from "./cleanup.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { installCrds } from "./crds.ts";
-import { DEV_FUNCTION_PORT } from "./dev_config.ts";
+import { DEV_FUNCTION_PORT, devSenderTokenPath } from "./dev_config.ts";
 import { postEvent, resyncEvent } from "./events.ts";
 import { type FunctionProcess, startFunction } from "./function_process.ts";
-import { checkPingSource, deriveSource } from "./knative_manifests.ts";
+import { derivePing, deriveSource } from "./knative_manifests.ts";
+import { oidcObjects } from "./knative_oidc.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { serviceAccountToken } from "./service_accounts.ts";
 
@@ -161,6 +162,7 @@ mysql-operator-fn dev — against YOUR cluster
   cluster:   ${cluster.server}  (${cluster.source})
   namespace: ${cluster.namespace} (resyncs cover every namespace the identity can list)
   function:  ${fn.url}  (restarts when functions/ or lib/ change)
+  senders:   not checked (SENDER_AUTH=insecure-off): whoever reaches this port can send events
   events:    the cluster's own sources cannot reach this machine; send them:
                deno task event update knative/samples/mysqlcluster_minimal.yaml${
     args.port === DEV_FUNCTION_PORT ? "" : ` --url ${fn.url}`
@@ -199,7 +201,29 @@ async function local(args: DevArgs): Promise<never> {
   await installCrds(cp.kube, ofKind("CustomResourceDefinition"));
   await applyObjects(
     cp.kube,
-    ofKind("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"),
+    ofKind(
+      "Namespace",
+      "ServiceAccount",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "ValidatingAdmissionPolicy",
+      "ValidatingAdmissionPolicyBinding",
+    ),
+  );
+  // who may send events: as the Knative Service says, checked as in a cluster
+  const service = manifests.find((m) =>
+    m.kind === "Service" && String(m.apiVersion).startsWith("serving.knative")
+  ) as {
+    spec: {
+      template: {
+        spec: { containers: { env?: { name: string; value?: string }[] }[] };
+      };
+    };
+  } | undefined;
+  const senderEnv = Object.fromEntries(
+    (service?.spec.template.spec.containers[0]?.env ?? [])
+      .filter((e) => e.name.startsWith("SENDER_") && e.value !== undefined)
+      .map((e) => [e.name, e.value!]),
   );
   const identity = async (name: string, serviceAccount: string) =>
     await cp.writeKubeconfig(
@@ -218,34 +242,72 @@ async function local(args: DevArgs): Promise<never> {
     port: args.port,
     watch: true,
     echo: true,
-    env: { LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warn", ...traces.env },
+    env: {
+      LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warn",
+      ...traces.env,
+      ...senderEnv,
+    },
   });
   const resolve = discoveryResolver(cp.kube);
   const sourcesKubeconfig = await identity("sources", "mysql-operator-sources");
   const sources = [];
   for (const source of ofKind("ApiServerSource")) {
     const derived = await deriveSource(source, resolve);
+    // what Knative's controller does with authentication-oidc on
+    await applyObjects(cp.kube, oidcObjects(derived));
     await startAdapter(cp, {
       name: derived.name,
       namespace: derived.namespace,
       sourceConfig: derived.config,
       sink: fn.url,
       kubeconfig: sourcesKubeconfig,
+      ...(derived.audience
+        ? {
+          oidc: {
+            audience: derived.audience,
+            serviceAccount: derived.oidcServiceAccount,
+          },
+        }
+        : {}),
     });
     sources.push(derived.name);
   }
   const resyncs = [];
+  const tokenPath = devSenderTokenPath();
   for (const ping of ofKind("PingSource")) {
-    checkPingSource(ping);
-    const schedule = String((ping.spec as { schedule: string }).schedule);
-    const every = /^\*\/(\d+) \* \* \* \*$/.exec(schedule.trim());
+    const derived = derivePing(ping);
+    // the resync source's identity: its token for the timer below and for
+    // `deno task event`, renewed every hour
+    let token = "";
+    if (derived.audience) {
+      const renew = async () => {
+        token = await serviceAccountToken(
+          cp.kube,
+          derived.namespace,
+          derived.oidcServiceAccount,
+          7_200,
+          [derived.audience!],
+        );
+        await Deno.writeTextFile(tokenPath, token, { mode: 0o600 });
+      };
+      await renew();
+      const renewal = setInterval(() => renew().catch(() => {}), 3_600_000);
+      registerCleanup(async () => {
+        clearInterval(renewal);
+        await Deno.remove(tokenPath).catch(() => {});
+      });
+    }
+    const every = /^\*\/(\d+) \* \* \* \*$/.exec(derived.schedule);
     if (!every) continue;
     const minutes = Number(every[1]);
     const timer = setInterval(() => {
-      postEvent(fn.url, resyncEvent()).then((r) => r.body?.cancel(), () => {});
+      postEvent(fn.url, resyncEvent(), "binary", token || undefined).then(
+        (r) => r.body?.cancel(),
+        () => {},
+      );
     }, minutes * 60_000);
     registerCleanup(() => Promise.resolve(clearInterval(timer)));
-    resyncs.push(`every ${minutes} min (${schedule})`);
+    resyncs.push(`every ${minutes} min (${derived.schedule})`);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`
@@ -258,6 +320,11 @@ mysql-operator-fn dev — local control plane ready in ${seconds} s
   ${kubectl} get mysql -w
 
   function:  ${fn.url}  (restarts when functions/ or lib/ change)
+  senders:   ${
+    senderEnv.SENDER_AUTH === "oidc"
+      ? `tokens of the sources' ServiceAccounts for audience ${senderEnv.SENDER_AUDIENCE} (deno task event sends the resync source's)`
+      : "not checked (SENDER_AUTH=insecure-off)"
+  }
   events:    ApiServerSource adapters ${sources.join(", ")} → function;
              resync ${
     resyncs.join(", ") || "not scheduled"

@@ -16,7 +16,7 @@ export type ResourceVerb = "add" | "update" | "delete";
 
 /** The PingSource the resync events come from (as in knative/). */
 export const RESYNC_SOURCE =
-  "/apis/v1/namespaces/mysql-operator/pingsources/mysql-operator-resync";
+  "/apis/v1/namespaces/mysql-operator/pingsources/mysql-resync";
 
 function plural(kind: string): string {
   const lower = kind.toLowerCase();
@@ -87,18 +87,20 @@ export function resyncEvent(): CloudEvent<unknown> {
   });
 }
 
-/** POSTs `event` to `url` in the given content mode; the body is left to the caller. */
+/**
+ * POSTs `event` to `url` in the given content mode, with `token` as the
+ * sender's bearer token when given; the body is left to the caller.
+ */
 export function postEvent(
   url: string,
   event: CloudEvent<unknown>,
   mode: "binary" | "structured" = "binary",
+  token?: string,
 ): Promise<Response> {
   const message = mode === "binary"
     ? HTTP.binary(event)
     : HTTP.structured(event);
-  return fetch(url, {
-    method: "POST",
-    headers: message.headers as Record<string, string>,
-    body: message.body as string,
-  });
+  const headers = { ...message.headers as Record<string, string> };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return fetch(url, { method: "POST", headers, body: message.body as string });
 }

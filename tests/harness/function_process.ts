@@ -119,6 +119,8 @@ export async function startFunction(
       ...(options.image ? {} : denoEnv()),
       KUBECONFIG: options.kubeconfig ?? cp.kubeconfigPath,
       PORT: String(port),
+      // tests that post events themselves; `env` turns it on (SENDER_AUTH=oidc)
+      SENDER_AUTH: "insecure-off",
       ...options.env,
     },
     cwd: options.image?.cwd ?? REPO_ROOT,

@@ -11,6 +11,7 @@
 
 import type { KubeObject } from "../../lib/core/objects.ts";
 import type { SourceConfig } from "./adapter.ts";
+import { oidcServiceAccountName } from "./knative_oidc.ts";
 
 /** A shape: for each allowed key, its own shape (`true`: any value). */
 export type Shape = { [key: string]: Shape | true } | [Shape];
@@ -138,8 +139,12 @@ export interface DerivedSource {
   name: string;
   namespace: string;
   serviceAccountName: string;
-  sink: { ref?: Record<string, string>; uri?: string };
+  sink: { ref?: Record<string, string>; uri?: string; audience?: string };
   config: SourceConfig;
+  /** The audience its tokens are issued for (`spec.sink.audience`). */
+  audience?: string;
+  /** The ServiceAccount Knative makes for its sender identity. */
+  oidcServiceAccount: string;
 }
 
 function selectorString(selector: Record<string, unknown> | undefined): string {
@@ -233,6 +238,44 @@ export async function deriveSource(
     serviceAccountName: spec.serviceAccountName ?? "default",
     sink: spec.sink,
     config,
+    ...(spec.sink.audience ? { audience: spec.sink.audience } : {}),
+    oidcServiceAccount: oidcServiceAccountName({
+      name,
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+    }),
+  };
+}
+
+/** What a PingSource stands for in the dev loop and the tests. */
+export interface DerivedPing {
+  name: string;
+  namespace: string;
+  schedule: string;
+  /** The audience its tokens are issued for (`spec.sink.audience`). */
+  audience?: string;
+  /** The ServiceAccount Knative makes for its sender identity. */
+  oidcServiceAccount: string;
+}
+
+/** Checks a PingSource (see {@linkcode checkPingSource}) and reads it. */
+export function derivePing(source: KubeObject): DerivedPing {
+  checkPingSource(source);
+  // deno-lint-ignore no-explicit-any
+  const object = source as any;
+  const name = object.metadata.name;
+  return {
+    name,
+    namespace: object.metadata.namespace ?? "default",
+    schedule: String(object.spec.schedule).trim(),
+    ...(object.spec.sink.audience
+      ? { audience: object.spec.sink.audience }
+      : {}),
+    oidcServiceAccount: oidcServiceAccountName({
+      name,
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+    }),
   };
 }
 

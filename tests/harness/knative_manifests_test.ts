@@ -4,6 +4,7 @@ import { parseManifests } from "./apply.ts";
 import {
   checkPingSource,
   checkTrigger,
+  derivePing,
   deriveSource,
   type ResolveResource,
 } from "./knative_manifests.ts";
@@ -40,8 +41,8 @@ Deno.test("deriveSource turns the committed ApiServerSources into adapter config
     sources.map((s) => deriveSource(withNamespace(s), resolve)),
   );
   assert.deepEqual(derived.map((d) => d.name), [
-    "mysql-operator-clusters",
-    "mysql-operator-statefulsets",
+    "mysql-clusters",
+    "mysql-statefulsets",
   ]);
   const [clusters, statefulSets] = derived;
   assert.deepEqual(clusters!.config, {
@@ -72,7 +73,7 @@ Deno.test("deriveSource refuses a misspelt field, naming its path", async () => 
   delete typo.spec.serviceAccountName;
   await assert.rejects(
     deriveSource(typo, resolve),
-    /ApiServerSource mysql-operator-clusters\.spec\.serviceAcountName is not a field/,
+    /ApiServerSource mysql-clusters\.spec\.serviceAcountName is not a field/,
   );
   // deno-lint-ignore no-explicit-any
   const nested = structuredClone(withNamespace(source!)) as any;
@@ -111,4 +112,35 @@ Deno.test("checkTrigger accepts the broker variant's Trigger and refuses typos",
   const typo = structuredClone(trigger) as any;
   typo.spec.delivery.retries = 5;
   assert.throws(() => checkTrigger(typo), /spec\.delivery\.retries/);
+});
+
+Deno.test("the function accepts exactly the senders of knative/'s sources, for their audience", async () => {
+  const base = await manifests("base/sources.yaml");
+  const senders = [
+    ...await Promise.all(
+      base.filter((o) => o.kind === "ApiServerSource").map((s) =>
+        deriveSource(withNamespace(s), resolve)
+      ),
+    ),
+    ...base.filter((o) => o.kind === "PingSource").map((p) =>
+      derivePing(withNamespace(p))
+    ),
+  ];
+  const [service] = (await manifests("base/service.yaml")).filter((o) =>
+    o.kind === "Service"
+  );
+  // deno-lint-ignore no-explicit-any
+  const env = Object.fromEntries((service as any).spec.template.spec
+    .containers[0].env.map((e: { name: string; value: string }) => [
+      e.name,
+      e.value,
+    ]));
+  assert.equal(env.SENDER_AUTH, "oidc");
+  assert.deepEqual(
+    env.SENDER_SERVICE_ACCOUNTS.split(",").sort(),
+    senders.map((s) => `mysql-operator/${s.oidcServiceAccount}`).sort(),
+  );
+  for (const sender of senders) {
+    assert.equal(sender.audience, env.SENDER_AUDIENCE, sender.name);
+  }
 });

@@ -13,13 +13,14 @@ import {
 } from "../../lib/kube/permissions.ts";
 import type { KubeHttp } from "../../lib/kube/http.ts";
 
-/** A request to authorize (namespace `""`: all namespaces). */
+/** A request to authorize (namespace `""`: all namespaces; `path`: a non-resource URL). */
 export interface Attributes {
   group: string;
   resource: string;
   subresource?: string;
   verb: Verb;
   namespace: string;
+  path?: string;
 }
 
 /** Requests that must be refused whatever the table says. */
@@ -58,14 +59,24 @@ export function rbacChecks(
   table: readonly Permission[],
   scope: { namespace: string; elsewhere: string[] },
 ): { allowed: Attributes[]; denied: Attributes[] } {
-  const allowed = table.map((p) => ({
-    group: p.group,
-    ...split(p.resource),
-    verb: p.verb,
-    namespace: p.verb === "list" ? "" : scope.namespace,
-  }));
+  const allowed: Attributes[] = table.map((p) =>
+    p.nonResourceURL !== undefined
+      ? {
+        group: "",
+        resource: "",
+        verb: p.verb,
+        namespace: "",
+        path: p.nonResourceURL,
+      }
+      : {
+        group: p.group,
+        ...split(p.resource),
+        verb: p.verb,
+        namespace: p.verb === "list" ? "" : scope.namespace,
+      }
+  );
   const resources = new Map<string, Permission[]>();
-  for (const p of table) {
+  for (const p of table.filter((p) => p.nonResourceURL === undefined)) {
     const key = `${p.group}|${p.resource}`;
     resources.set(key, [...(resources.get(key) ?? []), p]);
   }
@@ -92,6 +103,7 @@ export function rbacChecks(
 
 /** `verb group/resource[/sub] in namespace` for messages. */
 export function describe(a: Attributes): string {
+  if (a.path !== undefined) return `${a.verb} ${a.path}`;
   const resource = `${a.group || "core"}/${a.resource}${
     a.subresource ? `/${a.subresource}` : ""
   }`;
@@ -110,7 +122,14 @@ export async function canDo(
       body: {
         apiVersion: "authorization.k8s.io/v1",
         kind: "SelfSubjectAccessReview",
-        spec: { resourceAttributes: attributes },
+        spec: attributes.path !== undefined
+          ? {
+            nonResourceAttributes: {
+              path: attributes.path,
+              verb: attributes.verb,
+            },
+          }
+          : { resourceAttributes: attributes },
       },
     },
   );

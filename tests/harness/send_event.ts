@@ -5,8 +5,11 @@
  * binary content mode unless `--structured`, and prints the answer. The
  * object comes from `file.yaml` (default: the minimal sample); its
  * namespace from the file, else `--namespace`, else `default`. The function
- * is at `--url`, else `$FUNCTION_URL`, else the dev loop's address. Exits 1
- * when the answer is not 2xx, 2 on a usage error.
+ * is at `--url`, else `$FUNCTION_URL`, else the dev loop's address. The
+ * sender's token (the function refuses events without one unless its
+ * `SENDER_AUTH=insecure-off`) is `--token`, else `$SENDER_TOKEN`, else the
+ * one the local dev loop keeps. Exits 1 when the answer is not 2xx, 2 on a
+ * usage error.
  *
  * @module
  */
@@ -18,11 +21,11 @@ import {
   type ResourceVerb,
   resyncEvent,
 } from "./events.ts";
-import { DEV_FUNCTION_PORT } from "./dev_config.ts";
+import { DEV_FUNCTION_PORT, devSenderTokenPath } from "./dev_config.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 const USAGE =
-  "usage: deno task event <add|update|delete|resync> [file.yaml] [--structured] [--url URL] [--namespace NS]";
+  "usage: deno task event <add|update|delete|resync> [file.yaml] [--structured] [--url URL] [--namespace NS] [--token TOKEN]";
 
 /** The parsed command line. */
 export interface EventArgs {
@@ -31,6 +34,8 @@ export interface EventArgs {
   structured: boolean;
   url: string;
   namespace?: string;
+  /** The sender's bearer token. */
+  token?: string;
 }
 
 /** Parses the command line; throws a message with the usage on a mistake. */
@@ -52,6 +57,7 @@ export function parseEventArgs(
   const url = take("--url") ?? env("FUNCTION_URL") ??
     `http://127.0.0.1:${DEV_FUNCTION_PORT}/`;
   const namespace = take("--namespace");
+  const token = take("--token") ?? env("SENDER_TOKEN");
   const structuredAt = rest.indexOf("--structured");
   if (structuredAt >= 0) rest.splice(structuredAt, 1);
   const unknown = rest.find((a) => a.startsWith("--"));
@@ -68,6 +74,7 @@ export function parseEventArgs(
     url,
   };
   if (namespace) parsed.namespace = namespace;
+  if (token) parsed.token = token;
   return parsed;
 }
 
@@ -97,13 +104,15 @@ async function main(): Promise<number> {
     event = resourceEvent(args.verb, object, "https://kubernetes.default.svc");
   }
   const mode = args.structured ? "structured" : "binary";
+  const token = args.token ??
+    (await Deno.readTextFile(devSenderTokenPath()).catch(() => "")).trim();
   console.log(
     `→ ${event.type} (${mode}) ${event.subject ?? ""} to ${args.url}`,
   );
   const started = performance.now();
   let response: Response;
   try {
-    response = await postEvent(args.url, event, mode);
+    response = await postEvent(args.url, event, mode, token || undefined);
   } catch (error) {
     console.error(
       `no function answers at ${args.url} (${(error as Error).message}); ` +

@@ -8,13 +8,15 @@ import { KubeApiError, type KubeHttp } from "../../lib/kube/http.ts";
 
 /**
  * Creates the ServiceAccount `namespace/name` if it does not exist and mints
- * a token for it through the TokenRequest API (signed by the apiserver).
+ * a token for it through the TokenRequest API (signed by the apiserver),
+ * for `audiences` when given (else the apiserver's own).
  */
 export async function serviceAccountToken(
   kube: KubeHttp,
   namespace: string,
   name: string,
   expirationSeconds = 3600,
+  audiences?: string[],
 ): Promise<string> {
   const base = `/api/v1/namespaces/${namespace}/serviceaccounts`;
   try {
@@ -35,7 +37,7 @@ export async function serviceAccountToken(
       body: {
         apiVersion: "authentication.k8s.io/v1",
         kind: "TokenRequest",
-        spec: { expirationSeconds },
+        spec: { expirationSeconds, ...(audiences ? { audiences } : {}) },
       },
     },
   );

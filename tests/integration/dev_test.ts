@@ -142,7 +142,7 @@ Deno.test("deno task dev: the whole loop, then nothing left behind", async (t) =
       );
       assert.match(
         dev.output,
-        /adapters mysql-operator-clusters, mysql-operator-statefulsets/,
+        /adapters mysql-clusters, mysql-statefulsets/,
       );
       assert.match(dev.output, /traces: +printed below as a span tree/);
     });

@@ -59,6 +59,14 @@ Deno.test("MySQL topology on a real apiserver", async (t) => {
         "apps.kubernetes.io/pod-index": String(ordinal),
         ...extra,
       },
+      ownerReferences: [{
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        name: sts.metadata.name,
+        uid: sts.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      }],
     },
     // as the StatefulSet controller makes it: the template plus the claim
     spec: {

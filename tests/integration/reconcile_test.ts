@@ -117,9 +117,8 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
       const { status, body } = await touch("db");
       assert.equal(status, 200, JSON.stringify(body));
       assert.equal(body.outcome, "reconciled");
-      // the planner's create scenario (lib/core/plan_fixtures.ts) less the
-      // trace annotation: no telemetry runs here, so there is no trace id
-      assert.equal(kube.requestCount - before, 17, "API requests of a create");
+      // as the planner's create scenario (lib/core/plan_fixtures.ts)
+      assert.equal(kube.requestCount - before, 18, "API requests of a create");
       const parent = await get(`${CLUSTERS}/db`);
       for (
         const path of [
@@ -163,7 +162,7 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
     assert.equal(status, 200);
     assert.equal(body.outcome, "unchanged");
     assert.deepEqual(body.writes, []);
-    assert.equal(kube.requestCount - requests, 9, "API requests of a no-op");
+    assert.equal(kube.requestCount - requests, 8, "API requests of a no-op");
     assert.deepEqual(await versions("db"), before);
   });
 
@@ -303,8 +302,8 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
       assert.equal(
         kube.requestCount - requests,
         // cluster, 6 children, pods, PVCs (storage outgrew the template in
-        // the step before); Secret; status, Event (no telemetry: no annotation)
-        12,
+        // the step before); status, Event
+        11,
         "API requests of a status change",
       );
       assert.equal(body.via, `StatefulSet ${NS}/db`);

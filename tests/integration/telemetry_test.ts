@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { type CloudEvent, HTTP } from "cloudevents";
-import { TRACE_ANNOTATION } from "../../lib/core/labels.ts";
 import { SERVICE_VERSION } from "../../lib/telemetry/config.ts";
 import { startOperatorBed } from "../harness/operator_bed.ts";
 import { clusterUpdateEvent, postEvent } from "../harness/events.ts";
@@ -219,7 +218,7 @@ Deno.test("telemetry of the function, exported to a real OTLP receiver", async (
         "GET",
         `/apis/database.example.com/v1/namespaces/${NS}/mysqlclusters/db`,
       );
-      assert.equal(cluster.metadata.annotations[TRACE_ANNOTATION], parentTrace);
+      assert.equal(cluster.status.traceId, parentTrace);
       const events = await cp.kube.request<Any>(
         "GET",
         `/api/v1/namespaces/${NS}/events`,
@@ -236,7 +235,7 @@ Deno.test("telemetry of the function, exported to a real OTLP receiver", async (
       assert.equal(describe.code, 0, describe.stderr);
       assert.match(
         describe.stdout,
-        new RegExp(`status-trace-id: ${parentTrace}`),
+        new RegExp(`Trace Id:\\s+${parentTrace}`),
       );
     },
   );
