@@ -46,7 +46,21 @@ import type {
   Service,
   StatefulSet,
 } from "./objects.ts";
-import { parseQuantity, quantityString } from "./quantity.ts";
+import {
+  canonicalQuantity,
+  parseQuantity,
+  type Quantity,
+  quantityString,
+} from "./quantity.ts";
+
+/**
+ * A quantity as the apiserver stores it in a built-in object ("0.5" →
+ * "500m", "1024Mi" → "1Gi"), so an applied object compares equal to what
+ * was stored and an unchanged cluster writes nothing.
+ */
+function stored(quantity: Quantity): string {
+  return canonicalQuantity(quantity) ?? quantityString(quantity);
+}
 import type { EffectiveSpec } from "./validate.ts";
 
 /** UID and GID of `mysql` in the official image. */
@@ -194,13 +208,13 @@ export function desiredStatefulSet(
 ): StatefulSet {
   const names = childNames(cluster);
   const resources = {
-    cpu: quantityString(spec.resources.cpu),
-    memory: quantityString(spec.resources.memory),
+    cpu: stored(spec.resources.cpu),
+    memory: stored(spec.resources.memory),
   };
   // Claim templates are immutable: an existing StatefulSet keeps its own.
   const existing = observedClaimSpec(observed);
   const storage = existing?.resources?.requests?.storage ??
-    quantityString(spec.storageSize);
+    stored(spec.storageSize);
   const storageClassName = existing
     ? existing.storageClassName
     : spec.storageClassName;
@@ -452,7 +466,7 @@ export function volumeExpansions(
     if (size !== undefined && size < wanted) {
       expansions.push({
         claim: pvc,
-        storage: quantityString(spec.storageSize),
+        storage: stored(spec.storageSize),
       });
     }
   }

@@ -479,4 +479,40 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
       await assert.rejects(execute(kube, planned, undefined), ClusterGoneError);
     },
   );
+
+  await t.step(
+    "non-canonical quantities go idle: the second event writes nothing",
+    async () => {
+      await applyObjects(cp.kube, [
+        cluster("canon", {
+          version: "8.4",
+          storageSize: "1024Mi",
+          replicas: 1,
+          resources: { cpu: "0.5", memory: "1024Mi" },
+        }),
+      ]);
+      const first = await touch("canon");
+      assert.equal(first.body.outcome, "reconciled");
+      const container = (await get(`${STS}/canon`)).spec.template.spec
+        .containers[0];
+      assert.deepEqual(container.resources.limits, {
+        cpu: "500m",
+        memory: "1Gi",
+      });
+      const versions = [
+        (await get(`${STS}/canon`)).metadata.resourceVersion,
+        (await get(`${CLUSTERS}/canon`)).metadata.resourceVersion,
+      ];
+      const requests = kube.requestCount;
+      const second = await touch("canon");
+      assert.equal(second.body.outcome, "unchanged", JSON.stringify(second));
+      assert.deepEqual(second.body.writes, []);
+      // the cluster and its 6 children read; not one write
+      assert.equal(kube.requestCount - requests, 7);
+      assert.deepEqual([
+        (await get(`${STS}/canon`)).metadata.resourceVersion,
+        (await get(`${CLUSTERS}/canon`)).metadata.resourceVersion,
+      ], versions);
+    },
+  );
 });
