@@ -10,8 +10,9 @@
  * start does not compile again.
  *
  * Environment: `PORT`, `KUBECONFIG`, `WATCH_NAMESPACE` (resync only this
- * namespace; default all), `LOG_LEVEL`, `SENDER_AUTH` (`oidc`, the default,
- * or `insecure-off`), `SENDER_AUDIENCE`, `SENDER_SERVICE_ACCOUNTS`
+ * namespace; default all), `LOG_LEVEL`, `SENDER_AUTH` (`oidc`, as
+ * `knative/` sets it, or `insecure-off`; unset: off, with a warning at
+ * start), `SENDER_AUDIENCE`, `SENDER_SERVICE_ACCOUNTS`
  * (`namespace/name,…`), and the OpenTelemetry variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
  * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
@@ -81,7 +82,11 @@ else if (import.meta.main) {
   if (!senders) {
     log(
       "warn",
-      `SENDER_AUTH=${AUTH_OFF}: events are NOT authenticated — any pod that can reach this Service can make the function reconcile; use SENDER_AUTH=oidc with Knative's authentication-oidc feature`,
+      `${
+        Deno.env.get("SENDER_AUTH") === undefined
+          ? "SENDER_AUTH is not set"
+          : `SENDER_AUTH=${AUTH_OFF}`
+      }: events are NOT authenticated — any pod that can reach this Service can make the function reconcile; set SENDER_AUTH=oidc (as knative/ does) with Knative's authentication-oidc feature`,
     );
   }
   const port = Number(Deno.env.get("PORT") ?? "8080");

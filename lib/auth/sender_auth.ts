@@ -28,7 +28,8 @@ export interface SenderAuthConfig {
 export const AUTH_OFF = "insecure-off";
 
 /**
- * Reads `SENDER_AUTH` (`oidc`, the default, or `insecure-off`),
+ * Reads `SENDER_AUTH` (`oidc` — what `knative/` sets — or `insecure-off`;
+ * unset is off, and the function says so loudly at every start),
  * `SENDER_AUDIENCE` and `SENDER_SERVICE_ACCOUNTS` (comma-separated
  * `namespace/name`). Throws naming the variable when one is missing or
  * malformed.
@@ -36,7 +37,7 @@ export const AUTH_OFF = "insecure-off";
 export function senderAuthConfig(
   env: (name: string) => string | undefined,
 ): SenderAuthConfig {
-  const mode = env("SENDER_AUTH") ?? "oidc";
+  const mode = env("SENDER_AUTH") ?? AUTH_OFF;
   if (mode === AUTH_OFF) return { mode: "off", audience: "", senders: [] };
   if (mode !== "oidc") {
     throw new Error(
@@ -71,6 +72,9 @@ export function senderAuthConfig(
   return { mode, audience, senders };
 }
 
+/** A JSON Web Key Set (RFC 7517), as `jose` takes it. */
+export type KeySet = jose.JSONWebKeySet;
+
 /** What checking a request's sender came to. */
 export type Verdict =
   | { ok: true; sender: string }
@@ -81,7 +85,7 @@ export interface KeySource {
   /** The discovery document's `issuer`. */
   issuer(): Promise<string>;
   /** The JSON Web Key Set that signs ServiceAccount tokens. */
-  keys(): Promise<jose.JSONWebKeySet>;
+  keys(): Promise<KeySet>;
 }
 
 interface Keys {

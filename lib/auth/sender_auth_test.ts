@@ -62,6 +62,7 @@ Deno.test("senderAuthConfig reads the mode, audience and senders", () => {
     values[name];
   assert.deepEqual(
     senderAuthConfig(env({
+      SENDER_AUTH: "oidc",
       SENDER_AUDIENCE: AUDIENCE,
       SENDER_SERVICE_ACCOUNTS: " mysql-operator/a , mysql-operator/b-c.d",
     })),
@@ -78,14 +79,19 @@ Deno.test("senderAuthConfig reads the mode, audience and senders", () => {
     senderAuthConfig(env({ SENDER_AUTH: "insecure-off" })).mode,
     "off",
   );
-  assert.throws(() => senderAuthConfig(env({})), /SENDER_AUDIENCE is not set/);
+  assert.equal(senderAuthConfig(env({})).mode, "off", "unset: off, loudly");
   assert.throws(
-    () => senderAuthConfig(env({ SENDER_AUDIENCE: "a" })),
+    () => senderAuthConfig(env({ SENDER_AUTH: "oidc" })),
+    /SENDER_AUDIENCE is not set/,
+  );
+  assert.throws(
+    () => senderAuthConfig(env({ SENDER_AUTH: "oidc", SENDER_AUDIENCE: "a" })),
     /SENDER_SERVICE_ACCOUNTS is empty/,
   );
   assert.throws(
     () =>
       senderAuthConfig(env({
+        SENDER_AUTH: "oidc",
         SENDER_AUDIENCE: "a",
         SENDER_SERVICE_ACCOUNTS: "../x/y",
       })),
