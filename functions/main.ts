@@ -38,7 +38,9 @@ import { loadKubeAccess } from "../lib/kube/config.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { startTelemetry, type Telemetry } from "../lib/telemetry/telemetry.ts";
 import { createHandler } from "./handler.ts";
-import { warmUp } from "./warm_up.ts";
+
+/** Connections opened at start: as many as one pass sends requests at once. */
+const WARM_CONNECTIONS = 8;
 
 function fail(message: string, error: unknown): never {
   log("error", message, {
@@ -48,14 +50,10 @@ function fail(message: string, error: unknown): never {
 }
 
 // no Deno.exit after a warm-up: the code cache is written as the process ends
-if (import.meta.main && Deno.args.includes("--warm-up")) await warmUp();
-else if (import.meta.main) {
-  let telemetry: Telemetry;
-  try {
-    telemetry = startTelemetry();
-  } catch (error) {
-    fail("cannot configure telemetry", error);
-  }
+if (import.meta.main && Deno.args.includes("--warm-up")) {
+  // loaded only for the image build, not at every start
+  await (await import("./warm_up.ts")).warmUp();
+} else if (import.meta.main) {
   let access;
   try {
     access = await loadKubeAccess();
@@ -67,6 +65,15 @@ else if (import.meta.main) {
     ...access,
     permissions: new PermissionSet(permissionTable()),
   });
+  // TLS handshakes with the apiserver now, while the rest gets ready, not
+  // on the first event's path
+  kube.warm(WARM_CONNECTIONS);
+  let telemetry: Telemetry;
+  try {
+    telemetry = startTelemetry();
+  } catch (error) {
+    fail("cannot configure telemetry", error);
+  }
   let auth: SenderAuthConfig;
   try {
     auth = senderAuthConfig((name) => Deno.env.get(name));
@@ -79,6 +86,8 @@ else if (import.meta.main) {
       keys: () => serviceAccountKeys(kube),
     })
     : undefined;
+  // the issuer's keys too, before the first token arrives
+  senders?.prepare();
   if (!senders) {
     log(
       "warn",

@@ -189,6 +189,11 @@ export class SenderVerifier {
     return { verdict: { ok: true, sender }, until };
   }
 
+  /** Fetches the issuer's keys now (in the background; a failure is retried at first use). */
+  prepare(): void {
+    this.#currentKeys().catch(() => {});
+  }
+
   /** The verdict on a request's `Authorization` header. */
   async verify(authorization: string | null): Promise<Verdict> {
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(

@@ -1,9 +1,10 @@
 /**
  * From the work an event asks for to the passes that do it: the owner of a
  * child named by a Reference-mode event, the resync's fan-out over every
- * cluster (a bounded pool, a time budget, a span per cluster), and one
- * pass per cluster at a time (events for the same cluster from both
- * sources or a resync queue behind each other). Transport-free: the
+ * cluster (a bounded pool, a time budget, a span per cluster), one pass
+ * per cluster at a time (events for the same cluster from both sources or
+ * a resync queue behind each other), and no pass at all for an echo of a
+ * cluster's last pass (see `echoes.ts`). Transport-free: the
  * HTTP handler turns what it returns into an answer.
  *
  * @module
@@ -13,7 +14,13 @@ import { trace } from "@opentelemetry/api";
 import type { KubeObject } from "../core/objects.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
 import { recordFailure } from "../telemetry/spans.ts";
-import { controllingCluster, type Ref, type Work } from "./cloud_events.ts";
+import {
+  controllingCluster,
+  type EventObject,
+  type Ref,
+  type Work,
+} from "./cloud_events.ts";
+import { EchoRecord } from "./echoes.ts";
 import { KeySerializer } from "./key_serializer.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
@@ -24,6 +31,11 @@ export interface PassResult {
   key: string;
   /** The writes it made. */
   writes: string[];
+  /**
+   * The resourceVersions the pass left its objects at, by `Kind/name`; none
+   * when the cluster is gone.
+   */
+  versions?: Readonly<Record<string, string>>;
 }
 
 /** What the dispatcher needs: the pass, and the two reads it makes itself. */
@@ -68,11 +80,37 @@ export function createDispatcher<R extends PassResult>(
 ): Dispatcher {
   // one pass per cluster at a time, in arrival order
   const serializer = new KeySerializer();
+  const echoes = new EchoRecord();
+  const pass = async (namespace: string, name: string): Promise<R> => {
+    const key = `${namespace}/${name}`;
+    try {
+      const result = await options.reconcile(namespace, name);
+      if (result.versions) echoes.record(key, result.versions);
+      else echoes.forget(key);
+      return result;
+    } catch (error) {
+      echoes.forget(key);
+      throw error;
+    }
+  };
   const reconcileOne = (namespace: string, name: string) =>
-    serializer.run(
-      `${namespace}/${name}`,
-      () => options.reconcile(namespace, name),
+    serializer.run(`${namespace}/${name}`, () => pass(namespace, name));
+  /** A pass — or nothing at all for an echo of the cluster's last pass. */
+  const reconcileEvent = (
+    namespace: string,
+    name: string,
+    object: EventObject | undefined,
+  ): Promise<R | PassResult & { outcome: "echo" }> => {
+    const key = `${namespace}/${name}`;
+    type Answer = R | PassResult & { outcome: "echo" };
+    return serializer.run<Answer>(
+      key,
+      (): Promise<Answer> =>
+        object && echoes.isEcho(key, object)
+          ? Promise.resolve({ key, outcome: "echo" as const, writes: [] })
+          : pass(namespace, name),
     );
+  };
 
   async function findOwner(
     child: Ref,
@@ -158,12 +196,18 @@ export function createDispatcher<R extends PassResult>(
           key = `${resolved.namespace}/${resolved.name}`;
           span?.updateName("reconcile");
           span?.setAttribute("mysql.via", resolved.via);
-          const result = await reconcileOne(resolved.namespace, resolved.name);
+          const result = await reconcileEvent(
+            resolved.namespace,
+            resolved.name,
+            resolved.object,
+          );
+          // the versions are the record's, not the sender's business
+          const { versions: _, ...answer } = result as PassResult;
           return {
             ok: true,
             kind: "reconcile",
             key,
-            answer: { ...result as PassResult, via: resolved.via },
+            answer: { ...answer, via: resolved.via },
           };
         }
       }

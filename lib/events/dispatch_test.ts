@@ -56,7 +56,7 @@ function scripted(overrides: Partial<DispatchOptions<Result>> = {}) {
   return { dispatch: createDispatcher(options), log, peak: () => peak };
 }
 
-const reconcileWork = (name: string): Work => ({
+const reconcileWork = (name: string): Extract<Work, { kind: "reconcile" }> => ({
   kind: "reconcile",
   namespace: "shop",
   name,
@@ -201,4 +201,62 @@ Deno.test("dispatch ignores what an event says to ignore", async () => {
     answer: { outcome: "ignored", reason: "deleted" },
   });
   assert.deepEqual(log, []);
+});
+
+Deno.test("dispatch answers an echo of a cluster's last pass without a pass, and anything else with one", async () => {
+  let passes = 0;
+  const { dispatch } = scripted({
+    reconcile: (namespace, name) => {
+      passes++;
+      return Promise.resolve({
+        key: `${namespace}/${name}`,
+        writes: ["status"],
+        versions: { "MySQLCluster/db": "12", "StatefulSet/db": "9" },
+      });
+    },
+  });
+  const event = (key: string, resourceVersion: string): Work => ({
+    ...reconcileWork("db"),
+    object: { key, resourceVersion },
+  });
+  await dispatch(event("MySQLCluster/db", "10"));
+  assert.equal(passes, 1);
+  // the echoes of its own writes: the status, the StatefulSet it applied
+  for (
+    const echo of [event("MySQLCluster/db", "12"), event("StatefulSet/db", "9")]
+  ) {
+    const answer = await dispatch(echo);
+    assert.ok(answer.ok);
+    assert.equal(answer.answer.outcome, "echo");
+  }
+  assert.equal(passes, 1, "no pass, so no API call, for an echo");
+  // a newer version, an event without one (Reference mode, a delete): a pass
+  await dispatch(event("StatefulSet/db", "10"));
+  await dispatch(reconcileWork("db"));
+  assert.equal(passes, 3);
+});
+
+Deno.test("dispatch forgets a cluster whose pass failed: its next event is a pass", async () => {
+  let fail = false;
+  let passes = 0;
+  const { dispatch } = scripted({
+    reconcile: (namespace, name) => {
+      passes++;
+      return fail ? Promise.reject(new Error("boom")) : Promise.resolve({
+        key: `${namespace}/${name}`,
+        writes: [],
+        versions: { "MySQLCluster/db": "12" },
+      });
+    },
+  });
+  const echo: Work = {
+    ...reconcileWork("db"),
+    object: { key: "MySQLCluster/db", resourceVersion: "12" },
+  };
+  await dispatch(reconcileWork("db"));
+  fail = true;
+  await dispatch(reconcileWork("db"));
+  fail = false;
+  await dispatch(echo);
+  assert.equal(passes, 3, "not taken for an echo after a failure");
 });

@@ -345,6 +345,11 @@ export async function serviceAccountKeys(
   return { keys: set.keys as Record<string, unknown>[] };
 }
 
+needsUrl(
+  "/version",
+  "open the connection pool at start (KubeHttp.warm): TLS handshakes off the first event's path",
+);
+
 /** Every permission the calls above declare, merged and sorted. */
 export function permissionTable(): Permission[] {
   return declaredPermissions();

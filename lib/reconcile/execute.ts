@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { KubeObject } from "../core/objects.ts";
 import type { Plan, Write } from "../core/plan.ts";
 import {
   apply,
@@ -37,21 +38,39 @@ export interface Done {
   why: string;
 }
 
-/** Runs one write; returns false for a `create` that found the object there. */
-async function send(kube: KubeHttp, write: Write): Promise<boolean> {
+/** What one write did: whether it changed anything, and the object stored. */
+interface Sent {
+  changed: boolean;
+  stored?: KubeObject;
+}
+
+/** Runs one write; a `create` that found the object there changed nothing. */
+async function send(kube: KubeHttp, write: Write): Promise<Sent> {
   switch (write.op) {
     case "create":
-      return await createIfAbsent(kube, write.object);
+      return { changed: await createIfAbsent(kube, write.object) };
     case "apply":
-      await apply(kube, write.object, write.subresource);
-      return true;
+      return {
+        changed: true,
+        stored: await apply(kube, write.object, write.subresource),
+      };
     case "patch":
       await mergePatch(kube, write.target, write.patch);
-      return true;
+      return { changed: true };
     case "delete":
       await deleteIfPresent(kube, write.target);
-      return true;
+      return { changed: true };
   }
+}
+
+/** What executing a plan did. */
+export interface Executed {
+  /** The writes made (a `create` of an existing object is none). */
+  done: Done[];
+  /** The resourceVersions the applies left, by `Kind/name`. */
+  stored: Map<string, string>;
+  /** `Kind/name` of what was deleted. */
+  deleted: Set<string>;
 }
 
 async function run(
@@ -59,11 +78,11 @@ async function run(
   key: string,
   write: Write,
   span: Span | undefined,
-  done: Done[],
+  executed: Executed,
 ): Promise<void> {
-  let changed: boolean;
+  let sent: Sent;
   try {
-    changed = await send(kube, write);
+    sent = await send(kube, write);
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 404) {
       if (write.onMissing === "skip") return;
@@ -78,28 +97,39 @@ async function run(
     });
     return;
   }
+  const { kind, name, resourceVersion } = {
+    kind: sent.stored?.kind,
+    name: sent.stored?.metadata?.name,
+    resourceVersion: sent.stored?.metadata?.resourceVersion,
+  };
+  if (kind && name && resourceVersion) {
+    executed.stored.set(`${kind}/${name}`, resourceVersion);
+  }
+  if (write.op === "delete") {
+    executed.deleted.add(`${write.target.kind}/${write.target.name}`);
+  }
   if (write.note) {
     // a create that found the object kept it as it was
-    const attributes = changed
+    const attributes = sent.changed
       ? write.note.attributes
       : { ...write.note.attributes, "mysql.action": "kept" };
     span?.addEvent(write.note.name, attributes);
   }
-  if (changed && write.summary) {
-    done.push({ summary: write.summary, why: write.why });
+  if (sent.changed && write.summary) {
+    executed.done.push({ summary: write.summary, why: write.why });
   }
 }
 
 /**
  * Executes `plan` over `kube`, recording on `span`; returns the writes
- * made (a `create` of an existing object is none). Throws the first
- * failure of a wave once all of that wave's writes have settled.
+ * made and what they stored. Throws the first failure of a wave once all
+ * of that wave's writes have settled.
  */
 export async function execute(
   kube: KubeHttp,
   plan: Plan,
   span: Span | undefined,
-): Promise<Done[]> {
+): Promise<Executed> {
   for (const ref of plan.unchanged) {
     span?.addEvent(`ensured ${ref.kind}`, {
       "k8s.kind": ref.kind,
@@ -116,14 +146,18 @@ export async function execute(
       ),
     });
   }
-  const done: Done[] = [];
+  const executed: Executed = {
+    done: [],
+    stored: new Map(),
+    deleted: new Set(),
+  };
   for (const wave of plan.waves) {
     await settleAll(
-      wave.map((write) => () => run(kube, plan.key, write, span, done)),
+      wave.map((write) => () => run(kube, plan.key, write, span, executed)),
     );
   }
   if (!plan.statusChanged) {
     span?.addEvent("status unchanged", { "mysql.phase": plan.phase ?? "" });
   }
-  return done;
+  return executed;
 }

@@ -44,6 +44,11 @@ export interface ReconcileResult {
   why: Record<string, string>;
   /** The phase after the pass. */
   phase?: Phase;
+  /**
+   * The resourceVersions the pass left the cluster and its children at, by
+   * `Kind/name` (what an echo of this pass carries).
+   */
+  versions?: Record<string, string>;
 }
 
 /** What a pass needs from outside besides the API. */
@@ -114,9 +119,9 @@ export async function reconcile(
     return { key, outcome: "deleting", writes: [], why: {} };
   }
 
-  let done;
+  let executed;
   try {
-    done = await execute(kube, planned, span);
+    executed = await execute(kube, planned, span);
   } catch (error) {
     // deleted while the pass ran: nothing left to reconcile
     if (error instanceof ClusterGoneError) {
@@ -124,10 +129,20 @@ export async function reconcile(
     }
     throw error;
   }
+  const { done } = executed;
   span?.setAttributes({
     "mysql.phase": planned.phase ?? "",
     "mysql.writes": done.length,
   });
+  // the versions this pass left: what it read, overlaid by what it wrote
+  const versions: Record<string, string> = {};
+  const seen = [cluster, ...observed.children.values()];
+  for (const object of seen) {
+    const version = object.metadata?.resourceVersion;
+    if (version) versions[`${object.kind}/${object.metadata?.name}`] = version;
+  }
+  for (const [object, version] of executed.stored) versions[object] = version;
+  for (const object of executed.deleted) delete versions[object];
   return {
     key,
     outcome: planned.outcome === "invalid" || planned.outcome === "blocked"
@@ -137,6 +152,7 @@ export async function reconcile(
       : "unchanged",
     writes: done.map((write) => write.summary),
     why: Object.fromEntries(done.map((write) => [write.summary, write.why])),
+    versions,
     ...(planned.phase ? { phase: planned.phase } : {}),
   };
 }

@@ -12,7 +12,6 @@
 
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
   detectResources,
   envDetector,
@@ -20,9 +19,9 @@ import {
 } from "@opentelemetry/resources";
 import {
   BasicTracerProvider,
-  BatchSpanProcessor,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { LazyOtlpProcessor } from "./otlp_processor.ts";
 import { SpanTreePrinter } from "./span_tree.ts";
 import {
   type EnvLookup,
@@ -144,18 +143,10 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (config.console) processors.push(new SpanTreePrinter());
   if (config.tracesUrl) {
     processors.push(
-      new BatchSpanProcessor(
-        new OTLPTraceExporter({
-          url: config.tracesUrl,
-          timeoutMillis: config.exportTimeoutMs,
-        }),
-        {
-          // a request's spans go out in one export at flush time
-          scheduledDelayMillis: 60_000,
-          maxExportBatchSize: 512,
-          exportTimeoutMillis: config.exportTimeoutMs,
-        },
-      ),
+      new LazyOtlpProcessor({
+        url: config.tracesUrl,
+        timeoutMs: config.exportTimeoutMs,
+      }),
     );
   }
   const resource = resourceFromAttributes(config.baseAttributes).merge(

@@ -167,6 +167,30 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
   });
 
   await t.step(
+    "an echo of the pass's own writes is answered with no API request",
+    async () => {
+      // what the adapters send after a pass: the cluster as its status write
+      // left it, the StatefulSet as its apply left it
+      const parent = await get(`${CLUSTERS}/db`);
+      const sts = await get(`${STS}/db`);
+      const requests = kube.requestCount;
+      for (const object of [parent, sts]) {
+        const { status, body } = await post(
+          "dev.knative.apiserver.resource.update",
+          object,
+        );
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.equal(body.outcome, "echo");
+      }
+      assert.equal(kube.requestCount, requests, "not one request");
+      // a delete is never an echo: the StatefulSet must be made again
+      const deleted = await post("dev.knative.apiserver.resource.delete", sts);
+      assert.notEqual(deleted.body.outcome, "echo");
+      assert.ok(kube.requestCount > requests);
+    },
+  );
+
+  await t.step(
     "replaying the same event ten times in both content modes changes nothing",
     async () => {
       const before = await versions("db");
