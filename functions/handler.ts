@@ -28,7 +28,12 @@ import {
   isTransient,
   RefusedError,
 } from "../lib/kube/errors.ts";
-import { getObject, isChildKind, listClusters } from "../lib/kube/api.ts";
+import {
+  getObject,
+  isChildKind,
+  listClusters,
+  listUnreconciledClusters,
+} from "../lib/kube/api.ts";
 import type { KubeHttp } from "../lib/kube/http.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { generatePassword } from "../lib/reconcile/password.ts";
@@ -109,7 +114,8 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
     newPassword: () => generatePassword(),
   };
   return createDispatcher({
-    reconcile: (namespace, name) => reconcile(context, namespace, name),
+    reconcile: (namespace, name, notOlderThan) =>
+      reconcile(context, namespace, name, notOlderThan),
     readable: isChildKind,
     readObject: (ref) => getObject(options.kube, ref),
     listClusters: async () =>
@@ -117,6 +123,12 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
         namespace: c.metadata.namespace ?? "default",
         name: c.metadata.name,
       })),
+    listUnreconciled: async (limit) =>
+      (await listUnreconciledClusters(options.kube, limit, options.namespace))
+        .map((c) => ({
+          namespace: c.metadata.namespace ?? "default",
+          name: c.metadata.name,
+        })),
     ...(options.resyncConcurrency === undefined
       ? {}
       : { resyncConcurrency: options.resyncConcurrency }),

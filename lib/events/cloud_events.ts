@@ -61,6 +61,8 @@ export interface EventObject {
   key: string;
   /** Its `metadata.resourceVersion` in the event. */
   resourceVersion: string;
+  /** A cluster never reconciled yet (no `status.phase`): maybe one of a burst. */
+  fresh?: true;
 }
 
 /** The CloudEvent's attributes that telemetry and responses report. */
@@ -168,16 +170,15 @@ function workFor(type: string, data: unknown): Work {
     const name = requireName(metadata.name, "data.metadata.name");
     // what an add or update carried: an echo of a write is known by it (a
     // delete is never one: what was deleted must be made again)
-    const object = !type.endsWith(".delete") &&
+    const carried: EventObject | undefined = !type.endsWith(".delete") &&
         typeof metadata.resourceVersion === "string"
-      ? {
-        object: {
-          key: `${kind}/${name}`,
-          resourceVersion: metadata.resourceVersion,
-        },
-      }
-      : {};
+      ? { key: `${kind}/${name}`, resourceVersion: metadata.resourceVersion }
+      : undefined;
+    const object = carried ? { object: carried } : {};
     if (isCluster(apiVersion, kind)) {
+      const status = isObject(data.status) ? data.status : {};
+      // never reconciled yet: perhaps one of a burst of creations
+      if (carried && typeof status.phase !== "string") carried.fresh = true;
       return {
         kind: "reconcile",
         namespace,

@@ -50,7 +50,7 @@ for (const mode of ["binary", "structured"] as const) {
         namespace: "shop",
         name: "db",
         via: "MySQLCluster shop/db",
-        object: { key: "MySQLCluster/db", resourceVersion: "7" },
+        object: { key: "MySQLCluster/db", resourceVersion: "7", fresh: true },
       },
     });
   });

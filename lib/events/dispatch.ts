@@ -25,6 +25,9 @@ import { KeySerializer } from "./key_serializer.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
+/** Two creations' events this close together make a burst. */
+const BURST_WINDOW_MS = 2_000;
+
 /** What one pass reports (the part the dispatcher reads). */
 export interface PassResult {
   /** `namespace/name` of the cluster. */
@@ -32,22 +35,34 @@ export interface PassResult {
   /** The writes it made. */
   writes: string[];
   /**
-   * The resourceVersions the pass left its objects at, by `Kind/name`; none
-   * when the cluster is gone.
+   * The resourceVersions the pass read or left its objects at, by
+   * `Kind/name`; none when the cluster is gone.
    */
-  versions?: Readonly<Record<string, string>>;
+  versions?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What the dispatcher needs: the pass, and the two reads it makes itself. */
 export interface DispatchOptions<R extends PassResult> {
-  /** One pass over the cluster `namespace/name`. */
-  reconcile(namespace: string, name: string): Promise<R>;
+  /**
+   * One pass over the cluster `namespace/name`, reading it at least as new
+   * as `notOlderThan` (the version the event carried) when given.
+   */
+  reconcile(namespace: string, name: string, notOlderThan?: string): Promise<R>;
   /** Whether {@linkcode DispatchOptions.readObject} may read this kind. */
   readable(ref: Ref): boolean;
   /** Reads the child a Reference-mode event names (`undefined`: absent). */
   readObject(ref: Ref): Promise<KubeObject | undefined>;
   /** Every cluster the resync visits. */
   listClusters(): Promise<{ namespace: string; name: string }[]>;
+  /**
+   * Up to `limit` clusters never reconciled yet — a burst's pending
+   * creations, taken up together with the event of one of them.
+   */
+  listUnreconciled?(
+    limit: number,
+  ): Promise<{ namespace: string; name: string }[]>;
+  /** Pending creations taken up beside one creation's event in a burst (default 7). */
+  burstLookahead?: number;
   /** Clusters reconciled at once during a resync (default 4). */
   resyncConcurrency?: number;
   /** Time a resync may take before it stops starting new passes (default 240 s). */
@@ -81,10 +96,14 @@ export function createDispatcher<R extends PassResult>(
   // one pass per cluster at a time, in arrival order
   const serializer = new KeySerializer();
   const echoes = new EchoRecord();
-  const pass = async (namespace: string, name: string): Promise<R> => {
+  const pass = async (
+    namespace: string,
+    name: string,
+    notOlderThan?: string,
+  ): Promise<R> => {
     const key = `${namespace}/${name}`;
     try {
-      const result = await options.reconcile(namespace, name);
+      const result = await options.reconcile(namespace, name, notOlderThan);
       if (result.versions) echoes.record(key, result.versions);
       else echoes.forget(key);
       return result;
@@ -108,9 +127,53 @@ export function createDispatcher<R extends PassResult>(
       (): Promise<Answer> =>
         object && echoes.isEcho(key, object)
           ? Promise.resolve({ key, outcome: "echo" as const, writes: [] })
-          : pass(namespace, name),
+          : pass(namespace, name, object?.resourceVersion),
     );
   };
+
+  // a burst: creations arrive one event at a time (the adapter waits for
+  // each answer); beside the event of one, the next few pending ones are
+  // reconciled too, so their own events find echoes
+  let lastFresh = -Infinity;
+  let lookingAhead = false;
+  async function takeUpBurst(key: string): Promise<string[]> {
+    const now = Date.now();
+    const burst = now - lastFresh < BURST_WINDOW_MS;
+    lastFresh = now;
+    const limit = options.burstLookahead ?? 7;
+    if (!burst || lookingAhead || !options.listUnreconciled || limit <= 0) {
+      return [];
+    }
+    lookingAhead = true;
+    try {
+      const pending = (await options.listUnreconciled(limit * 2))
+        .filter((c) => {
+          const other = `${c.namespace}/${c.name}`;
+          return other !== key && !serializer.busy(other);
+        })
+        .slice(0, limit);
+      await Promise.all(
+        pending.map(({ namespace, name }) =>
+          tracer.startActiveSpan("reconcile", async (span) => {
+            span.setAttribute("mysql.via", "a burst's pending creation");
+            try {
+              await reconcileOne(namespace, name);
+            } catch (error) {
+              // its own event, or the resync, takes it up again
+              recordFailure(span, error);
+            } finally {
+              span.end();
+            }
+          })
+        ),
+      );
+      return pending.map((c) => `${c.namespace}/${c.name}`);
+    } catch {
+      return []; // the list failed: only the event's own cluster then
+    } finally {
+      lookingAhead = false;
+    }
+  }
 
   async function findOwner(
     child: Ref,
@@ -196,18 +259,21 @@ export function createDispatcher<R extends PassResult>(
           key = `${resolved.namespace}/${resolved.name}`;
           span?.updateName("reconcile");
           span?.setAttribute("mysql.via", resolved.via);
-          const result = await reconcileEvent(
-            resolved.namespace,
-            resolved.name,
-            resolved.object,
-          );
+          const [result, alongside] = await Promise.all([
+            reconcileEvent(resolved.namespace, resolved.name, resolved.object),
+            resolved.object?.fresh ? takeUpBurst(key) : Promise.resolve([]),
+          ]);
           // the versions are the record's, not the sender's business
           const { versions: _, ...answer } = result as PassResult;
           return {
             ok: true,
             kind: "reconcile",
             key,
-            answer: { ...answer, via: resolved.via },
+            answer: {
+              ...answer,
+              via: resolved.via,
+              ...(alongside.length > 0 ? { alongside } : {}),
+            },
           };
         }
       }

@@ -211,7 +211,7 @@ Deno.test("dispatch answers an echo of a cluster's last pass without a pass, and
       return Promise.resolve({
         key: `${namespace}/${name}`,
         writes: ["status"],
-        versions: { "MySQLCluster/db": "12", "StatefulSet/db": "9" },
+        versions: { "MySQLCluster/db": ["12"], "StatefulSet/db": ["9"] },
       });
     },
   });
@@ -245,7 +245,7 @@ Deno.test("dispatch forgets a cluster whose pass failed: its next event is a pas
       return fail ? Promise.reject(new Error("boom")) : Promise.resolve({
         key: `${namespace}/${name}`,
         writes: [],
-        versions: { "MySQLCluster/db": "12" },
+        versions: { "MySQLCluster/db": ["12"] },
       });
     },
   });

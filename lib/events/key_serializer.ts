@@ -22,6 +22,11 @@ export class KeySerializer {
     return result;
   }
 
+  /** True when work of `key` is running or waiting. */
+  busy(key: string): boolean {
+    return this.#tails.has(key);
+  }
+
   /** Keys with work running or waiting (for tests and diagnostics). */
   get busyKeys(): number {
     return this.#tails.size;

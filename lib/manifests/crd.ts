@@ -48,6 +48,9 @@ export function mysqlClusterCrd(): Record<string, unknown> {
         served: true,
         storage: true,
         schema: { openAPIV3Schema: MYSQL_CLUSTER_SCHEMA },
+        // clusters never reconciled yet (no phase) are found with
+        // fieldSelector=status.phase= (a burst's pending creations)
+        selectableFields: [{ jsonPath: ".status.phase" }],
         subresources: {
           status: {},
           scale: {

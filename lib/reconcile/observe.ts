@@ -30,6 +30,9 @@ async function runReads(
 ): Promise<void> {
   await settleAll(reads.map((read) => async () => {
     if (read.op === "get") {
+      // a quorum read: a watch cache asked for "not older than" the
+      // cluster's version waits for etcd's progress on kinds that rarely
+      // change (~60 ms), more than a read costs
       const object = await getObject(kube, read.ref);
       if (object) {
         into.children.set(childKey(read.ref.kind, read.ref.name), object);

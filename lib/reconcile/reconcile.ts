@@ -45,10 +45,10 @@ export interface ReconcileResult {
   /** The phase after the pass. */
   phase?: Phase;
   /**
-   * The resourceVersions the pass left the cluster and its children at, by
-   * `Kind/name` (what an echo of this pass carries).
+   * The resourceVersions the pass read or left the cluster and its children
+   * at, by `Kind/name` (what an echo of this pass carries).
    */
-  versions?: Record<string, string>;
+  versions?: Record<string, string[]>;
 }
 
 /** What a pass needs from outside besides the API. */
@@ -64,11 +64,16 @@ export interface ReconcileContext {
   newPassword: () => string;
 }
 
-/** Reconciles the MySQLCluster `namespace/name`. */
+/**
+ * Reconciles the MySQLCluster `namespace/name`, reading it at least as new
+ * as `notOlderThan` (the resourceVersion an event carried: served from the
+ * apiserver's watch cache) or, without, the latest (a quorum read).
+ */
 export async function reconcile(
   context: ReconcileContext,
   namespace: string,
   name: string,
+  notOlderThan?: string,
 ): Promise<ReconcileResult> {
   const { kube } = context;
   const span = trace.getActiveSpan();
@@ -78,7 +83,7 @@ export async function reconcile(
     "mysql.name": name,
   });
 
-  const cluster = await getCluster(kube, namespace, name);
+  const cluster = await getCluster(kube, namespace, name, notOlderThan);
   if (!cluster) {
     return {
       key: `${namespace}/${name}`,
@@ -134,14 +139,18 @@ export async function reconcile(
     "mysql.phase": planned.phase ?? "",
     "mysql.writes": done.length,
   });
-  // the versions this pass left: what it read, overlaid by what it wrote
-  const versions: Record<string, string> = {};
+  // the versions this pass reconciled: what it read, and what it wrote
+  const versions: Record<string, string[]> = {};
   const seen = [cluster, ...observed.children.values()];
   for (const object of seen) {
     const version = object.metadata?.resourceVersion;
-    if (version) versions[`${object.kind}/${object.metadata?.name}`] = version;
+    if (version) {
+      versions[`${object.kind}/${object.metadata?.name}`] = [version];
+    }
   }
-  for (const [object, version] of executed.stored) versions[object] = version;
+  for (const [object, version] of executed.stored) {
+    versions[object] = [...(versions[object] ?? []), version];
+  }
   for (const object of executed.deleted) delete versions[object];
   return {
     key,

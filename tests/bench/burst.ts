@@ -25,7 +25,13 @@ await using cp = await startOperatorBed("bench");
 const image = await prepareImageRun(cp);
 await using fn = await startFunction(cp, {
   name: "burst",
-  env: { ...image.env, LOG_LEVEL: "info" },
+  env: {
+    ...image.env,
+    LOG_LEVEL: "info",
+    ...(Deno.env.get("BENCH_V8_FLAGS")
+      ? { DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS")! }
+      : {}),
+  },
   image,
 });
 const source = (gvr: { Group: string; Version: string; Resource: string }) => ({
@@ -73,6 +79,30 @@ await pool(names, 16, async (namespace) => {
     },
   });
 });
+/** CPU seconds (user + system) of the processes whose command line matches. */
+async function cpuSeconds(pattern: string): Promise<number> {
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `for p in $(pgrep -f '${pattern}'); do cat /proc/$p/stat 2>/dev/null; done`,
+    ],
+  }).output();
+  const ticks = new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+    l
+  ).map((line) => {
+    const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  });
+  return ticks.reduce((a, b) => a + b, 0) / 100;
+}
+const cpu = () =>
+  Promise.all([
+    cpuSeconds(`kube-apiserver.*${cp.dir}`),
+    cpuSeconds(`etcd.*${cp.dir}`),
+    cpuSeconds("function.js"),
+    cpuSeconds("apiserver_receive_adapter"),
+  ]);
+const cpuBefore = await cpu();
 const started = performance.now();
 await pool(names, 16, async (namespace) => {
   await cp.kube.request(
@@ -110,6 +140,7 @@ while (performance.now() - started < 600_000) {
   }
   await delay(100);
 }
+const cpuAfter = await cpu();
 const handledAt = async () =>
   (await fn.logLines()).filter((l) => l.message === "event handled");
 await delay(5_000);
@@ -142,6 +173,12 @@ console.log(
   } per cluster); peak RSS ${
     peakMiB.toFixed(0)
   } MiB; events 5–15 s after: ${idle}`,
+);
+const [apiserver, etcd, fnCpu, adapters] = cpuAfter.map((v, i) =>
+  (v - cpuBefore[i]!).toFixed(1)
+);
+console.log(
+  `  CPU until converged: kube-apiserver ${apiserver} s, etcd ${etcd} s, function ${fnCpu} s, adapters ${adapters} s (2 cores; the creations' own requests included)`,
 );
 for (const [outcome, ms] of [...byOutcome].sort()) {
   console.log(
