@@ -21,7 +21,11 @@ import {
 } from "@opentelemetry/api";
 import type { Verdict } from "../lib/auth/sender_auth.ts";
 import { BadEventError, decodeEvent } from "../lib/events/cloud_events.ts";
-import { createDispatcher, type Dispatcher } from "../lib/events/dispatch.ts";
+import {
+  createDispatcher,
+  type Dispatcher,
+  ExpiredPageError,
+} from "../lib/events/dispatch.ts";
 import { recordFailure } from "../lib/telemetry/spans.ts";
 import {
   InvalidNameError,
@@ -31,10 +35,10 @@ import {
 import {
   getObject,
   isChildKind,
-  listClusters,
+  listClusterPage,
   listUnreconciledClusters,
 } from "../lib/kube/api.ts";
-import type { KubeHttp } from "../lib/kube/http.ts";
+import { KubeApiError, type KubeHttp } from "../lib/kube/http.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { generatePassword } from "../lib/reconcile/password.ts";
 import { reconcile } from "../lib/reconcile/reconcile.ts";
@@ -118,11 +122,28 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
       reconcile(context, namespace, name, notOlderThan),
     readable: isChildKind,
     readObject: (ref) => getObject(options.kube, ref),
-    listClusters: async () =>
-      (await listClusters(options.kube, options.namespace)).map((c) => ({
-        namespace: c.metadata.namespace ?? "default",
-        name: c.metadata.name,
-      })),
+    listClusterPage: async (request) => {
+      try {
+        const page = await listClusterPage(
+          options.kube,
+          request,
+          options.namespace,
+        );
+        return {
+          items: page.items.map((c) => ({
+            namespace: c.metadata.namespace ?? "default",
+            name: c.metadata.name,
+          })),
+          ...(page.continueFrom ? { continueFrom: page.continueFrom } : {}),
+        };
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 410) {
+          throw new ExpiredPageError(error.message);
+        }
+        throw error;
+      }
+    },
+    ...(options.telemetry ? { flush: () => options.telemetry!.flush() } : {}),
     listUnreconciled: async (limit) =>
       (await listUnreconciledClusters(options.kube, limit, options.namespace))
         .map((c) => ({
@@ -150,6 +171,7 @@ export function createHandler(
     decoded: Decoded | BadEventError,
     span: Span,
     started: number,
+    abandoned: () => AbortSignal,
   ): Promise<Outcome> {
     if (decoded instanceof BadEventError) {
       span.updateName("reject");
@@ -166,7 +188,12 @@ export function createHandler(
       "faas.invocation_id": info.id,
       ...(info.subject ? { "cloudevents.event_subject": info.subject } : {}),
     });
-    const dispatched = await dispatch(decoded.work);
+    // a resync stops between passes when its sender gives up on it (the
+    // signal is only taken for a resync: Deno warns of its legacy abort)
+    const dispatched = await dispatch(
+      decoded.work,
+      decoded.work.kind === "resync" ? abandoned() : undefined,
+    );
     if (dispatched.ok) {
       span.setAttribute("mysql.outcome", String(dispatched.answer.outcome));
       log("info", "event handled", {
@@ -309,7 +336,7 @@ export function createHandler(
         }
         : await contextApi.with(
           trace.setSpan(parent, span),
-          () => handle(decoded, span, started),
+          () => handle(decoded, span, started, () => request.signal),
         );
     } catch (error) {
       recordFailure(span, error);

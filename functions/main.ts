@@ -13,7 +13,8 @@
  * namespace; default all), `LOG_LEVEL`, `SENDER_AUTH` (`oidc`, as
  * `knative/` sets it, or `insecure-off`; unset: off, with a warning at
  * start), `SENDER_AUDIENCE`, `SENDER_SERVICE_ACCOUNTS`
- * (`namespace/name,…`), and the OpenTelemetry variables
+ * (`namespace/name,…`), `RESYNC_BUDGET_SECONDS` (a resync starts no pass
+ * after this; default 240, below the Service's `timeoutSeconds` 300), and the OpenTelemetry variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
  * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
  * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SDK_DISABLED`, `OTEL_FLUSH_TIMEOUT_MS`).
@@ -98,6 +99,13 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
       }: events are NOT authenticated — any pod that can reach this Service can make the function reconcile; set SENDER_AUTH=oidc (as knative/ does) with Knative's authentication-oidc feature`,
     );
   }
+  const budget = Deno.env.get("RESYNC_BUDGET_SECONDS");
+  if (budget !== undefined && !(Number(budget) > 0)) {
+    fail(
+      "cannot configure the resync",
+      `RESYNC_BUDGET_SECONDS=${budget} is not a positive number of seconds`,
+    );
+  }
   const port = Number(Deno.env.get("PORT") ?? "8080");
   const namespace = Deno.env.get("WATCH_NAMESPACE") || undefined;
   const server = Deno.serve(
@@ -123,6 +131,7 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
       namespace,
       telemetry,
       ...(senders ? { senders } : {}),
+      ...(budget ? { resyncBudgetMs: Number(budget) * 1000 } : {}),
     }),
   );
   let stopping = false;

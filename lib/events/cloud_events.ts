@@ -52,7 +52,11 @@ export type Work =
     object?: EventObject;
   }
   | { kind: "find-owner"; child: Ref }
-  | { kind: "resync" }
+  | {
+    kind: "resync";
+    /** `pending`: only clusters never reconciled (a cheap repair of lost creations). */
+    scope: "all" | "pending";
+  }
   | { kind: "ignore"; reason: string };
 
 /** The object an add or update event carried: which one, and at what version. */
@@ -147,7 +151,10 @@ export function controllingCluster(
 }
 
 function workFor(type: string, data: unknown): Work {
-  if (type === PING_TYPE) return { kind: "resync" };
+  if (type === PING_TYPE) {
+    const reason = isObject(data) ? data.reason : undefined;
+    return { kind: "resync", scope: reason === "pending" ? "pending" : "all" };
+  }
   const resource = RESOURCE_TYPES.includes(type);
   if (!resource && !REFERENCE_TYPES.includes(type)) {
     throw new BadEventError(

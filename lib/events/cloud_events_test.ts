@@ -57,17 +57,25 @@ for (const mode of ["binary", "structured"] as const) {
 }
 
 Deno.test("decodeEvent reads a PingSource's resync and a base64 structured event", () => {
-  const ping = request(
-    new CloudEvent({
-      type: "dev.knative.sources.ping",
-      source: "/apis/v1/namespaces/mysql-operator/pingsources/mysql-resync",
-      data: { reason: "resync" },
-    }),
-    "binary",
-  );
-  assert.deepEqual(decodeEvent(ping.headers, ping.body).work, {
-    kind: "resync",
-  });
+  for (
+    const [source, reason, scope] of [
+      ["mysql-resync", "resync", "all"],
+      ["mysql-pending", "pending", "pending"],
+    ]
+  ) {
+    const ping = request(
+      new CloudEvent({
+        type: "dev.knative.sources.ping",
+        source: `/apis/v1/namespaces/mysql-operator/pingsources/${source}`,
+        data: { reason },
+      }),
+      "binary",
+    );
+    assert.deepEqual(decodeEvent(ping.headers, ping.body).work, {
+      kind: "resync",
+      scope,
+    });
+  }
   const structured = JSON.stringify({
     specversion: "1.0",
     id: "2",

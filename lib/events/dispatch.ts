@@ -10,7 +10,8 @@
  * @module
  */
 
-import { trace } from "@opentelemetry/api";
+import { context, trace } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
 import type { KubeObject } from "../core/objects.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
 import { recordFailure } from "../telemetry/spans.ts";
@@ -52,8 +53,14 @@ export interface DispatchOptions<R extends PassResult> {
   readable(ref: Ref): boolean;
   /** Reads the child a Reference-mode event names (`undefined`: absent). */
   readObject(ref: Ref): Promise<KubeObject | undefined>;
-  /** Every cluster the resync visits. */
-  listClusters(): Promise<{ namespace: string; name: string }[]>;
+  /**
+   * One page of the clusters a resync visits (all, or only those never
+   * reconciled), `limit` at most, from `continueFrom` (the token of the
+   * page before); the token of the next page, if there is one.
+   */
+  listClusterPage(
+    page: { limit: number; continueFrom?: string; pendingOnly: boolean },
+  ): Promise<ClusterPage>;
   /**
    * Up to `limit` clusters never reconciled yet — a burst's pending
    * creations, taken up together with the event of one of them.
@@ -67,6 +74,12 @@ export interface DispatchOptions<R extends PassResult> {
   resyncConcurrency?: number;
   /** Time a resync may take before it stops starting new passes (default 240 s). */
   resyncBudgetMs?: number;
+  /** Clusters listed per page by a resync (default 500). */
+  resyncPageSize?: number;
+  /** Exports the spans made so far (after each page of a resync). */
+  flush?: () => Promise<unknown>;
+  /** The clock, in milliseconds (tests). */
+  now?: () => number;
 }
 
 /** What handling one event came to. */
@@ -86,8 +99,28 @@ export type Dispatched =
     error: unknown;
   };
 
-/** The dispatcher: turns the work of one event into passes. */
-export type Dispatcher = (work: Work) => Promise<Dispatched>;
+/** A page of clusters. */
+export interface ClusterPage {
+  /** The clusters of this page, in key order (namespace/name). */
+  items: { namespace: string; name: string }[];
+  /** The token of the next page; none on the last. */
+  continueFrom?: string;
+}
+
+/** A listing's continue token expired (410): list again from the start. */
+export class ExpiredPageError extends Error {}
+
+/**
+ * The dispatcher: turns the work of one event into passes; `signal` aborts
+ * a resync between passes (the request was abandoned).
+ */
+export type Dispatcher = (
+  work: Work,
+  signal?: AbortSignal,
+) => Promise<Dispatched>;
+
+/** Keys a resync's answer lists at most (it counts them all). */
+const ANSWER_KEYS = 20;
 
 /** Creates a dispatcher over `options`. */
 export function createDispatcher<R extends PassResult>(
@@ -200,44 +233,131 @@ export function createDispatcher<R extends PassResult>(
       };
   }
 
-  async function resync(): Promise<Record<string, unknown>> {
-    const clusters = await options.listClusters();
-    const deadline = Date.now() + (options.resyncBudgetMs ?? 240_000);
-    const queue = [...clusters];
-    const results: R[] = [];
+  // where the last resync that ran out of time stopped: the next one
+  // starts after it and comes round to it, so no tail is always skipped
+  let resumeAfter: string | undefined;
+
+  /**
+   * A resync, page by page (memory stays one page), a bounded pool of
+   * passes, each with its own span (the API calls inside are not traced:
+   * a span per cluster keeps 10,000 clusters' trace readable), until every
+   * cluster was visited, the time budget is spent, or `signal` aborts.
+   */
+  async function resync(
+    scope: "all" | "pending",
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> {
+    const now = options.now ?? Date.now;
+    const deadline = now() + (options.resyncBudgetMs ?? 240_000);
+    const pageSize = options.resyncPageSize ?? 500;
+    const start = scope === "all" ? resumeAfter : undefined;
+    const counts = { listed: 0, done: 0, changed: 0, failed: 0 };
+    const changed: string[] = [];
     const failed: { key: string; error: string }[] = [];
-    const worker = async () => {
-      while (queue.length > 0 && Date.now() <= deadline) {
-        const { namespace, name } = queue.shift()!;
-        await tracer.startActiveSpan("reconcile", async (span) => {
-          try {
-            results.push(await reconcileOne(namespace, name));
-          } catch (error) {
-            recordFailure(span, error);
+    let stopped: "budget" | "aborted" | undefined;
+    // the last key of the current lap up to which every cluster was done
+    let cursor: string | undefined;
+    const out = () => {
+      if (signal?.aborted) stopped = "aborted";
+      else if (now() > deadline) stopped = "budget";
+      return stopped !== undefined;
+    };
+    const keyOf = (item: ClusterPage["items"][number]) =>
+      `${item.namespace}/${item.name}`;
+    const visit = async (item: ClusterPage["items"][number]) => {
+      const key = keyOf(item);
+      await tracer.startActiveSpan("reconcile", async (span) => {
+        try {
+          const result = await context.with(
+            suppressTracing(context.active()),
+            () => reconcileOne(item.namespace, item.name),
+          );
+          counts.done++;
+          if (result.writes.length > 0) {
+            counts.changed++;
+            if (changed.length < ANSWER_KEYS) changed.push(key);
+          }
+        } catch (error) {
+          recordFailure(span, error);
+          counts.failed++;
+          if (failed.length < ANSWER_KEYS) {
             failed.push({
-              key: `${namespace}/${name}`,
+              key,
               error: String((error as Error).message ?? error),
             });
-          } finally {
-            span.end();
           }
-        });
-      }
+        } finally {
+          span.end();
+        }
+      });
     };
-    await Promise.all(
-      Array.from({ length: options.resyncConcurrency ?? 4 }, worker),
-    );
+    // from `start` to the end, then from the beginning round to `start`
+    for (const lap of start === undefined ? [1] : [1, 2]) {
+      let continueFrom: string | undefined;
+      let skipUpTo = lap === 1 ? start : undefined;
+      cursor = undefined;
+      while (!out()) {
+        let page: ClusterPage;
+        try {
+          page = await options.listClusterPage({
+            limit: pageSize,
+            pendingOnly: scope === "pending",
+            ...(continueFrom ? { continueFrom } : {}),
+          });
+        } catch (error) {
+          if (!(error instanceof ExpiredPageError) || !continueFrom) {
+            throw error;
+          }
+          // the token outlived etcd's history: list again, past what is done
+          continueFrom = undefined;
+          skipUpTo = cursor ?? skipUpTo;
+          continue;
+        }
+        continueFrom = page.continueFrom;
+        const items = page.items.filter((item) => {
+          const key = keyOf(item);
+          if (skipUpTo !== undefined && key <= skipUpTo) return false;
+          return lap === 1 || key <= start!;
+        });
+        counts.listed += items.length;
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: options.resyncConcurrency ?? 4 }, async () => {
+            while (next < items.length && !out()) await visit(items[next++]!);
+          }),
+        );
+        await options.flush?.();
+        // the workers take items in order: what was taken is a done prefix
+        const tail = next === items.length
+          ? page.items.at(-1)
+          : items[next - 1];
+        if (tail && (cursor === undefined || keyOf(tail) > cursor)) {
+          cursor = keyOf(tail);
+        }
+        if (stopped || continueFrom === undefined) break;
+        // past `start` on the second lap: the round is complete
+        if (lap === 2 && cursor !== undefined && cursor >= start!) break;
+      }
+      if (stopped) break;
+    }
+    if (scope === "all") {
+      resumeAfter = stopped ? (cursor ?? start) : undefined;
+    }
     return {
       outcome: "resynced",
-      total: clusters.length,
-      done: results.length,
-      changed: results.filter((r) => r.writes.length > 0).map((r) => r.key),
+      scope,
+      total: counts.listed,
+      done: counts.done,
+      changed,
+      changedCount: counts.changed,
       failed,
-      skipped: queue.length,
+      failedCount: counts.failed,
+      skipped: counts.listed - counts.done - counts.failed,
+      ...(stopped ? { stopped, resumeAfter: cursor ?? start ?? null } : {}),
     };
   }
 
-  return async (work: Work): Promise<Dispatched> => {
+  return async (work: Work, signal?: AbortSignal): Promise<Dispatched> => {
     const span = trace.getActiveSpan();
     let key: string | undefined;
     try {
@@ -247,7 +367,11 @@ export function createDispatcher<R extends PassResult>(
       switch (resolved.kind) {
         case "resync":
           span?.updateName("resync");
-          return { ok: true, kind: "resync", answer: await resync() };
+          return {
+            ok: true,
+            kind: "resync",
+            answer: await resync(resolved.scope, signal),
+          };
         case "ignore":
           span?.updateName("ignore");
           return {

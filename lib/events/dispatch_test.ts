@@ -1,11 +1,31 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../core/objects.ts";
 import type { Ref, Work } from "./cloud_events.ts";
-import { createDispatcher, type DispatchOptions } from "./dispatch.ts";
+import {
+  createDispatcher,
+  type DispatchOptions,
+  ExpiredPageError,
+} from "./dispatch.ts";
 
 interface Result {
   key: string;
   writes: string[];
+}
+
+/** Pages of `names` (namespace shop), `limit` per page, as the API lists them. */
+function pages(names: string[]): DispatchOptions<Result>["listClusterPage"] {
+  return ({ limit, continueFrom }) => {
+    const from = continueFrom ? Number(continueFrom) : 0;
+    const items = names.slice(from, from + limit).map((name) => ({
+      namespace: "shop",
+      name,
+    }));
+    return Promise.resolve(
+      from + limit < names.length
+        ? { items, continueFrom: String(from + limit) }
+        : { items },
+    );
+  };
 }
 
 /** A dispatcher over scripted passes and reads; records what ran. */
@@ -44,13 +64,7 @@ function scripted(overrides: Partial<DispatchOptions<Result>> = {}) {
           ? { metadata: { name: "orphan" } }
           : undefined,
       ),
-    listClusters: () =>
-      Promise.resolve(
-        ["a", "b", "new-c", "d", "new-e"].map((name) => ({
-          namespace: "shop",
-          name,
-        })),
-      ),
+    listClusterPage: pages(["a", "b", "d", "new-c", "new-e"]),
     ...overrides,
   };
   return { dispatch: createDispatcher(options), log, peak: () => peak };
@@ -132,29 +146,64 @@ Deno.test("dispatch never reads a kind it may not read", async () => {
 
 Deno.test("dispatch resyncs every cluster, a bounded number at once", async () => {
   const { dispatch, peak } = scripted({ resyncConcurrency: 2 });
-  const result = await dispatch({ kind: "resync" });
+  const result = await dispatch({ kind: "resync", scope: "all" });
   assert.ok(result.ok && result.kind === "resync");
   assert.deepEqual(result.answer, {
     outcome: "resynced",
+    scope: "all",
     total: 5,
     done: 5,
     changed: ["shop/new-c", "shop/new-e"],
+    changedCount: 2,
     failed: [],
+    failedCount: 0,
     skipped: 0,
   });
   assert.equal(peak(), 2);
 });
 
 Deno.test("dispatch stops starting resync passes once its budget is spent", async () => {
-  const { dispatch } = scripted({ resyncConcurrency: 1, resyncBudgetMs: -1 });
-  const result = await dispatch({ kind: "resync" });
+  let clock = 0;
+  const { dispatch } = scripted({
+    resyncConcurrency: 1,
+    resyncBudgetMs: 10,
+    now: () => clock,
+    reconcile: (namespace, name) => {
+      clock += 6;
+      return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
+    },
+  });
+  const first = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(first.ok);
+  assert.equal(first.answer.done, 2);
+  assert.equal(first.answer.skipped, 3, "every cluster not visited is counted");
+  assert.equal(first.answer.stopped, "budget");
+  assert.equal(first.answer.resumeAfter, "shop/b");
+  clock = 0;
+  const second = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(second.ok);
+  assert.equal(second.answer.done, 2, "the next one starts after b");
+  assert.equal(second.answer.resumeAfter, "shop/new-c");
+  clock = 0;
+  const third = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(third.ok);
+  assert.equal(third.answer.resumeAfter, "shop/a", "round past the end to a");
+});
+
+Deno.test("dispatch lists only clusters never reconciled for a pending resync", async () => {
+  const asked: boolean[] = [];
+  const list = pages(["new-c"]);
+  const { dispatch } = scripted({
+    listClusterPage: (page) => {
+      asked.push(page.pendingOnly);
+      return list(page);
+    },
+  });
+  const result = await dispatch({ kind: "resync", scope: "pending" });
   assert.ok(result.ok);
-  assert.equal(result.answer.done, 0);
-  assert.equal(
-    result.answer.skipped,
-    5,
-    "every cluster not visited is counted",
-  );
+  assert.deepEqual(asked, [true]);
+  assert.equal(result.answer.scope, "pending");
+  assert.deepEqual(result.answer.changed, ["shop/new-c"]);
 });
 
 Deno.test("dispatch reports a resync pass that failed and goes on", async () => {
@@ -164,7 +213,7 @@ Deno.test("dispatch reports a resync pass that failed and goes on", async () => 
         ? Promise.reject(new Error("GET …/b: 500 InternalError"))
         : Promise.resolve({ key: `${namespace}/${name}`, writes: [] }),
   });
-  const result = await dispatch({ kind: "resync" });
+  const result = await dispatch({ kind: "resync", scope: "all" });
   assert.ok(result.ok);
   assert.equal(result.answer.done, 4);
   assert.deepEqual(result.answer.failed, [{
@@ -184,9 +233,9 @@ Deno.test("dispatch returns a failed pass with its cluster, not a throw", async 
     error: failure,
   });
   const listing = scripted({
-    listClusters: () => Promise.reject(failure),
+    listClusterPage: () => Promise.reject(failure),
   });
-  assert.deepEqual(await listing.dispatch({ kind: "resync" }), {
+  assert.deepEqual(await listing.dispatch({ kind: "resync", scope: "all" }), {
     ok: false,
     error: failure,
   });
@@ -259,4 +308,108 @@ Deno.test("dispatch forgets a cluster whose pass failed: its next event is a pas
   fail = false;
   await dispatch(echo);
   assert.equal(passes, 3, "not taken for an echo after a failure");
+});
+
+Deno.test("dispatch resyncs page by page, and answers with counts and a few keys", async () => {
+  const names = Array.from(
+    { length: 95 },
+    (_, i) => `new-${String(i).padStart(3, "0")}`,
+  );
+  const requested: (string | undefined)[] = [];
+  const list = pages(names);
+  const { dispatch } = scripted({
+    resyncPageSize: 10,
+    resyncConcurrency: 8,
+    reconcile: (namespace, name) =>
+      Promise.resolve({ key: `${namespace}/${name}`, writes: ["status"] }),
+    listClusterPage: (page) => {
+      requested.push(page.continueFrom);
+      return list(page);
+    },
+  });
+  const result = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(result.ok);
+  assert.equal(requested.length, 10, "ten pages of ten");
+  assert.equal(result.answer.done, 95);
+  assert.equal(result.answer.changedCount, 95);
+  assert.equal(
+    (result.answer.changed as string[]).length,
+    20,
+    "a few keys, not all",
+  );
+});
+
+Deno.test("dispatch resumes a resync that ran out of time where it stopped, then comes round", async () => {
+  const visited: string[] = [];
+  let clock = 0;
+  let round = 1;
+  const { dispatch } = scripted({
+    resyncPageSize: 2,
+    resyncConcurrency: 1,
+    resyncBudgetMs: 10,
+    now: () => clock,
+    listClusterPage: pages(["a", "b", "c", "d", "e", "f"]),
+    reconcile: (namespace, name) => {
+      visited.push(name);
+      // the first round runs out of time after its third pass
+      if (round === 1 && visited.length === 3) clock += 60;
+      return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
+    },
+  });
+  const first = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(first.ok);
+  assert.equal(first.answer.stopped, "budget");
+  assert.equal(first.answer.resumeAfter, "shop/c");
+  assert.deepEqual(visited, ["a", "b", "c"]);
+  round = 2;
+  visited.length = 0;
+  const second = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(second.ok);
+  assert.equal(second.answer.stopped, undefined);
+  assert.deepEqual(
+    visited,
+    ["d", "e", "f", "a", "b", "c"],
+    "after c, round to c",
+  );
+});
+
+Deno.test("dispatch stops a resync between passes when its request is abandoned", async () => {
+  const abort = new AbortController();
+  let passes = 0;
+  const { dispatch } = scripted({
+    resyncConcurrency: 1,
+    reconcile: (namespace, name) => {
+      if (++passes === 2) abort.abort();
+      return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
+    },
+  });
+  const result = await dispatch({ kind: "resync", scope: "all" }, abort.signal);
+  assert.ok(result.ok);
+  assert.equal(result.answer.stopped, "aborted");
+  assert.equal(passes, 2);
+});
+
+Deno.test("dispatch lists again past what it did when a page's token expired", async () => {
+  const names = ["a", "b", "c", "d", "e"];
+  const list = pages(names);
+  let expired = false;
+  const visited: string[] = [];
+  const { dispatch } = scripted({
+    resyncPageSize: 2,
+    resyncConcurrency: 1,
+    listClusterPage: (page) => {
+      if (page.continueFrom === "4" && !expired) {
+        expired = true;
+        return Promise.reject(new ExpiredPageError("410"));
+      }
+      return list(page);
+    },
+    reconcile: (namespace, name) => {
+      visited.push(name);
+      return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
+    },
+  });
+  const result = await dispatch({ kind: "resync", scope: "all" });
+  assert.ok(result.ok);
+  assert.deepEqual(visited, ["a", "b", "c", "d", "e"], "each once");
 });

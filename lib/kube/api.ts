@@ -134,16 +134,31 @@ needs(
   [KINDS.MySQLCluster],
   "the resync visits every cluster; a burst's pending creations are taken up together",
 );
-/** Lists MySQLClusters in one namespace, or in all when `namespace` is undefined. */
-export async function listClusters(
+/**
+ * One page of MySQLClusters (one namespace, or all when `namespace` is
+ * undefined): `limit` at most, from a previous page's `continueFrom`, only
+ * those never reconciled with `pendingOnly`. A token older than etcd's
+ * history is answered 410.
+ */
+export async function listClusterPage(
   kube: KubeHttp,
+  page: { limit: number; continueFrom?: string; pendingOnly?: boolean },
   namespace?: string,
-): Promise<MySQLCluster[]> {
-  const list = await kube.request<{ items: MySQLCluster[] }>(
-    "GET",
-    resourcePath(KINDS.MySQLCluster, namespace),
-  );
-  return list.items;
+): Promise<{ items: MySQLCluster[]; continueFrom?: string }> {
+  const list = await kube.request<
+    { items: MySQLCluster[]; metadata?: { continue?: string } }
+  >("GET", resourcePath(KINDS.MySQLCluster, namespace), {
+    query: {
+      limit: String(page.limit),
+      ...(page.continueFrom ? { continue: page.continueFrom } : {}),
+      ...(page.pendingOnly ? { fieldSelector: "status.phase=" } : {}),
+    },
+    expected: [410],
+  });
+  const next = list.metadata?.continue;
+  return next
+    ? { items: list.items, continueFrom: next }
+    : { items: list.items };
 }
 
 /**

@@ -276,16 +276,30 @@ export class KubeHttp {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      const detail = error instanceof DOMException &&
-          error.name === "TimeoutError"
-        ? `timed out after ${timeoutMs} ms`
-        : String(error instanceof Error ? error.message : error);
-      throw new KubeApiError(method, path, 0, "Unreachable", detail, {
-        cause: error,
-      });
+      throw new KubeApiError(
+        method,
+        path,
+        0,
+        "Unreachable",
+        describeFailure(error, timeoutMs),
+        { cause: error },
+      );
     }
     span.setAttribute("http.response.status_code", response.status);
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // the answer stopped on its way (timeout, reset): as retryable as no answer
+      throw new KubeApiError(
+        method,
+        path,
+        0,
+        "Unreachable",
+        `reading the answer failed: ${describeFailure(error, timeoutMs)}`,
+        { cause: error },
+      );
+    }
     const parsed = parseJson(text);
     if (!response.ok) {
       const status = isObject(parsed) ? parsed : {};
@@ -322,6 +336,13 @@ export class KubeHttp {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** What went wrong on the way, for an error message. */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  return error instanceof DOMException && error.name === "TimeoutError"
+    ? `timed out after ${timeoutMs} ms`
+    : String(error instanceof Error ? error.message : error);
 }
 
 function parseJson(text: string): unknown {

@@ -28,8 +28,13 @@ await using fn = await startFunction(cp, {
   env: {
     ...image.env,
     LOG_LEVEL: "info",
-    ...(Deno.env.get("BENCH_V8_FLAGS")
+    // the image's memory settings (knative/Dockerfile), or others to
+    // compare: BENCH_V8_FLAGS= BENCH_MALLOC_ARENA_MAX= runs without them
+    ...(Deno.env.get("BENCH_V8_FLAGS") !== undefined
       ? { DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS")! }
+      : {}),
+    ...(Deno.env.get("BENCH_MALLOC_ARENA_MAX") !== undefined
+      ? { MALLOC_ARENA_MAX: Deno.env.get("BENCH_MALLOC_ARENA_MAX")! }
       : {}),
   },
   image,

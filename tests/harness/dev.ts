@@ -274,7 +274,7 @@ async function local(args: DevArgs): Promise<never> {
   }
   const resyncs = [];
   const tokenPath = devSenderTokenPath();
-  for (const ping of ofKind("PingSource")) {
+  for (const [index, ping] of ofKind("PingSource").entries()) {
     const derived = derivePing(ping);
     // the resync source's identity: its token for the timer below and for
     // `deno task event`, renewed every hour
@@ -288,7 +288,10 @@ async function local(args: DevArgs): Promise<never> {
           7_200,
           [derived.audience!],
         );
-        await Deno.writeTextFile(tokenPath, token, { mode: 0o600 });
+        // `deno task event` sends as the first (the resync)
+        if (index === 0) {
+          await Deno.writeTextFile(tokenPath, token, { mode: 0o600 });
+        }
       };
       await renew();
       const renewal = setInterval(() => renew().catch(() => {}), 3_600_000);
@@ -297,17 +300,18 @@ async function local(args: DevArgs): Promise<never> {
         await Deno.remove(tokenPath).catch(() => {});
       });
     }
-    const every = /^\*\/(\d+) \* \* \* \*$/.exec(derived.schedule);
+    const every = /^(?:\*|\*\/(\d+)) \* \* \* \*$/.exec(derived.schedule);
     if (!every) continue;
-    const minutes = Number(every[1]);
+    const minutes = Number(every[1] ?? 1);
+    const event = () => resyncEvent(derived.source, derived.data);
     const timer = setInterval(() => {
-      postEvent(fn.url, resyncEvent(), "binary", token || undefined).then(
+      postEvent(fn.url, event(), "binary", token || undefined).then(
         (r) => r.body?.cancel(),
         () => {},
       );
     }, minutes * 60_000);
     registerCleanup(() => Promise.resolve(clearInterval(timer)));
-    resyncs.push(`every ${minutes} min (${derived.schedule})`);
+    resyncs.push(`${derived.name} every ${minutes} min (${derived.schedule})`);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`

@@ -77,13 +77,19 @@ export function clusterUpdateEvent(
   );
 }
 
-/** The event the resync PingSource sends. */
-export function resyncEvent(): CloudEvent<unknown> {
+/**
+ * The event a PingSource sends: by default the resync's; `source` and
+ * `data` of another PingSource (e.g. the pending clusters' one).
+ */
+export function resyncEvent(
+  source = RESYNC_SOURCE,
+  data: unknown = { reason: "resync" },
+): CloudEvent<unknown> {
   return new CloudEvent({
     type: "dev.knative.sources.ping",
-    source: RESYNC_SOURCE,
+    source,
     datacontenttype: "application/json",
-    data: { reason: "resync" },
+    data,
   });
 }
 

@@ -252,6 +252,10 @@ export interface DerivedPing {
   name: string;
   namespace: string;
   schedule: string;
+  /** The data it sends (`spec.data`, JSON). */
+  data: unknown;
+  /** Its events' `source` attribute. */
+  source: string;
   /** The audience its tokens are issued for (`spec.sink.audience`). */
   audience?: string;
   /** The ServiceAccount Knative makes for its sender identity. */
@@ -268,6 +272,10 @@ export function derivePing(source: KubeObject): DerivedPing {
     name,
     namespace: object.metadata.namespace ?? "default",
     schedule: String(object.spec.schedule).trim(),
+    data: object.spec.data === undefined ? {} : JSON.parse(object.spec.data),
+    source: `/apis/v1/namespaces/${
+      object.metadata.namespace ?? "default"
+    }/pingsources/${name}`,
     ...(object.spec.sink.audience
       ? { audience: object.spec.sink.audience }
       : {}),
