@@ -129,13 +129,7 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
           request,
           options.namespace,
         );
-        return {
-          items: page.items.map((c) => ({
-            namespace: c.metadata.namespace ?? "default",
-            name: c.metadata.name,
-          })),
-          ...(page.continueFrom ? { continueFrom: page.continueFrom } : {}),
-        };
+        return page;
       } catch (error) {
         if (error instanceof KubeApiError && error.status === 410) {
           throw new ExpiredPageError(error.message);

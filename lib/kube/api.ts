@@ -28,6 +28,8 @@ const APPLY = "application/apply-patch+yaml";
 /** Ask for an object's metadata only (meta.k8s.io/v1 PartialObjectMetadata). */
 const PARTIAL_METADATA =
   "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+const PARTIAL_METADATA_LIST =
+  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 function unique(kinds: ApiKind[]): ApiKind[] {
   return [...new Set(kinds)];
@@ -134,31 +136,47 @@ needs(
   [KINDS.MySQLCluster],
   "the resync visits every cluster; a burst's pending creations are taken up together",
 );
+/** A cluster's namespace and name. */
+export interface ClusterName {
+  /** Its namespace. */
+  namespace: string;
+  /** Its name. */
+  name: string;
+}
+
 /**
- * One page of MySQLClusters (one namespace, or all when `namespace` is
- * undefined): `limit` at most, from a previous page's `continueFrom`, only
- * those never reconciled with `pendingOnly`. A token older than etcd's
- * history is answered 410.
+ * The names of one page of MySQLClusters (one namespace, or all when
+ * `namespace` is undefined): `limit` at most, from a previous page's
+ * `continueFrom`, only those never reconciled with `pendingOnly`. A token
+ * older than etcd's history is answered 410.
  */
 export async function listClusterPage(
   kube: KubeHttp,
   page: { limit: number; continueFrom?: string; pendingOnly?: boolean },
   namespace?: string,
-): Promise<{ items: MySQLCluster[]; continueFrom?: string }> {
+): Promise<{ items: ClusterName[]; continueFrom?: string }> {
+  // names are all a resync needs: metadata only (a tenth of the bytes)
   const list = await kube.request<
-    { items: MySQLCluster[]; metadata?: { continue?: string } }
+    {
+      items: { metadata: ClusterName }[] | null;
+      metadata?: { continue?: string };
+    }
   >("GET", resourcePath(KINDS.MySQLCluster, namespace), {
     query: {
       limit: String(page.limit),
       ...(page.continueFrom ? { continue: page.continueFrom } : {}),
       ...(page.pendingOnly ? { fieldSelector: "status.phase=" } : {}),
     },
+    accept: PARTIAL_METADATA_LIST,
     expected: [410],
   });
+  // an empty metadata list comes as `items: null`
+  const items = (list.items ?? []).map(({ metadata }) => ({
+    namespace: metadata.namespace,
+    name: metadata.name,
+  }));
   const next = list.metadata?.continue;
-  return next
-    ? { items: list.items, continueFrom: next }
-    : { items: list.items };
+  return next ? { items, continueFrom: next } : { items };
 }
 
 /**
@@ -176,7 +194,7 @@ export async function listUnreconciledClusters(
     resourcePath(KINDS.MySQLCluster, namespace),
     { query: { fieldSelector: "status.phase=", limit: String(limit) } },
   );
-  return list.items;
+  return list.items ?? [];
 }
 
 needs(

@@ -7,11 +7,20 @@
  * cluster has a status, the events per cluster by outcome (echoes answered
  * with no API call), latency per kind of event, the peak resident memory
  * (VmHWM) and how many events still came 5–15 s after the last status.
+ * The adapters send through a relay (tests/harness/event_relay.ts) that
+ * can make the sink slow (`BENCH_SINK_DELAY_MS` per event, default 0), or
+ * stall it once (`BENCH_SINK_STALL_MS`, the first cluster event after the
+ * 100th event: the clusters' lane stops while the burst goes on), so that the
+ * apiserver closes the adapters' watches; the part reports the watches
+ * opened again (the audit log), how many clusters the events alone left without a
+ * status, and the time a pending resync takes to repair them.
  *
  * @module
  */
 
-import { startAdapter } from "../harness/adapter.ts";
+import { ADAPTER_USER_AGENT, startAdapter } from "../harness/adapter.ts";
+import { EventRelay } from "../harness/event_relay.ts";
+import { postEvent, resyncEvent } from "../harness/events.ts";
 import { startFunction } from "../harness/function_process.ts";
 import { prepareImageRun } from "../harness/image_run.ts";
 import { percentile } from "../harness/measure.ts";
@@ -19,6 +28,8 @@ import { startOperatorBed } from "../harness/operator_bed.ts";
 import { delay } from "../harness/wait.ts";
 
 const N = Number(Deno.env.get("BENCH_BURST") ?? "200");
+const SINK_DELAY_MS = Number(Deno.env.get("BENCH_SINK_DELAY_MS") ?? "0");
+const SINK_STALL_MS = Number(Deno.env.get("BENCH_SINK_STALL_MS") ?? "0");
 const PREFIX = "burst";
 
 await using cp = await startOperatorBed("bench");
@@ -39,6 +50,20 @@ await using fn = await startFunction(cp, {
   },
   image,
 });
+let stalled = false;
+await using relay = new EventRelay({
+  targets: [fn.url],
+  delayMs: (n, event) => {
+    if (
+      SINK_STALL_MS > 0 && !stalled && n >= 100 &&
+      event.headers["ce-kind"] === "MySQLCluster"
+    ) {
+      stalled = true;
+      return SINK_DELAY_MS + SINK_STALL_MS;
+    }
+    return SINK_DELAY_MS;
+  },
+});
 const source = (gvr: { Group: string; Version: string; Resource: string }) => ({
   namespaces: [],
   allNamespaces: true,
@@ -53,7 +78,7 @@ await startAdapter(cp, {
     Version: "v1",
     Resource: "mysqlclusters",
   }),
-  sink: fn.url,
+  sink: relay.url,
 });
 await startAdapter(cp, {
   name: "statefulsets",
@@ -62,7 +87,7 @@ await startAdapter(cp, {
     ...source({ Group: "apps", Version: "v1", Resource: "statefulsets" }),
     owner: { apiVersion: "database.example.com/v1", kind: "MySQLCluster" },
   },
-  sink: fn.url,
+  sink: relay.url,
 });
 
 async function pool<T>(items: T[], k: number, f: (x: T) => Promise<void>) {
@@ -130,20 +155,57 @@ await pool(names, 16, async (namespace) => {
 });
 let converged = 0;
 let convergeMs = 0;
-while (performance.now() - started < 600_000) {
+/** Clusters of the burst with a status. */
+async function withStatus(): Promise<number> {
   const list = await cp.kube.request<
     {
       items: { metadata: { namespace: string }; status?: { phase?: string } }[];
     }
   >("GET", "/apis/database.example.com/v1/mysqlclusters");
-  converged = list.items.filter((c) =>
+  return list.items.filter((c) =>
     c.metadata.namespace.startsWith(`${PREFIX}-`) && c.status?.phase
   ).length;
-  if (converged === N) {
-    convergeMs = performance.now() - started;
-    break;
-  }
+}
+// until every cluster has a status, or no event came for 20 s and none is
+// held (the rest were lost on the way: only a resync repairs them)
+let lastEvents = -1;
+let lastChange = performance.now();
+while (performance.now() - started < 1_200_000) {
+  converged = await withStatus();
+  if (converged === N) break;
+  if (relay.events.length !== lastEvents) {
+    lastEvents = relay.events.length;
+    lastChange = performance.now();
+  } else if (
+    relay.inFlight === 0 && performance.now() - lastChange > 20_000
+  ) break;
   await delay(100);
+}
+convergeMs = performance.now() - started;
+const byEvents = converged;
+// a watch the apiserver closed is opened again: the audit log has every
+// watch the adapters opened (the apiserver logs the closure only at -v=1)
+const watchesOpened = (await Deno.readTextFile(cp.auditLogPath)).split("\n")
+  .filter((l) =>
+    l.includes('"verb":"watch"') && l.includes('"stage":"ResponseStarted"') &&
+    l.includes(ADAPTER_USER_AGENT)
+  ).length;
+const reopened = watchesOpened - 2;
+let repairMs: number | undefined;
+if (converged < N) {
+  const t0 = performance.now();
+  const response = await postEvent(
+    fn.url,
+    resyncEvent(
+      "/apis/v1/namespaces/mysql-operator/pingsources/mysql-pending",
+      {
+        reason: "pending",
+      },
+    ),
+  );
+  await response.body?.cancel();
+  repairMs = performance.now() - t0;
+  converged = await withStatus();
 }
 const cpuAfter = await cpu();
 const handledAt = async () =>
@@ -171,9 +233,19 @@ console.log(
   `\nburst: ${N} clusters created at once, the function as its image runs it, real adapters`,
 );
 console.log(
-  `  every cluster has a status after ${
-    (convergeMs / 1000).toFixed(1)
-  } s (${converged}/${N}); ${lines.length} events (${
+  `  ${
+    byEvents === N
+      ? `every cluster has a status after ${
+        (convergeMs / 1000).toFixed(1)
+      } s, by events alone (no resync)`
+      : `events alone gave ${byEvents}/${N} clusters a status (quiet 20 s after ${
+        ((convergeMs - 20_000) / 1000).toFixed(1)
+      } s); a pending resync repaired the rest in ${
+        ((repairMs ?? 0) / 1000).toFixed(1)
+      } s: ${converged}/${N}`
+  }; sink delay ${SINK_DELAY_MS} ms${
+    SINK_STALL_MS ? `, one stall of ${SINK_STALL_MS / 1000} s` : ""
+  }; adapter watches opened again (closed on the way): ${reopened}; ${lines.length} events (${
     (lines.length / N).toFixed(2)
   } per cluster); peak RSS ${
     peakMiB.toFixed(0)

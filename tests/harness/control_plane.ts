@@ -54,7 +54,7 @@ export class ControlPlane {
   readonly caCert: string;
   /** Path of the admin kubeconfig (user `admin`, group `system:masters`). */
   readonly kubeconfigPath: string;
-  /** The apiserver's audit log (JSON lines; WATCH requests only). */
+  /** The apiserver's audit log (JSON lines; watches and Secret writes). */
   get auditLogPath(): string {
     return `${this.dir}/logs/audit.log`;
   }
@@ -265,8 +265,9 @@ export async function startControlPlane(
     });
     await Deno.writeTextFile(`${dir}/sa.pub`, signingKey.publicKey);
     await Deno.mkdir(`${dir}/certs`);
-    // Audit only WATCH requests: that is how the harness sees an adapter's
-    // watches open (see adapter.ts).
+    // Audit WATCH requests (that is how the harness sees an adapter's
+    // watches open, see adapter.ts) and writes of Secrets (how a test sees
+    // that a cluster's credentials were written once).
     await Deno.writeTextFile(
       `${dir}/audit-policy.yaml`,
       [
@@ -275,6 +276,9 @@ export async function startControlPlane(
         'omitStages: ["RequestReceived"]',
         "rules:",
         '  - level: Metadata\n    verbs: ["watch"]',
+        "  - level: Metadata",
+        '    verbs: ["create", "update", "patch", "delete"]',
+        '    resources: [{ group: "", resources: ["secrets"] }]',
         "  - level: None",
         "",
       ].join("\n"),

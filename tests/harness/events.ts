@@ -96,17 +96,24 @@ export function resyncEvent(
 /**
  * POSTs `event` to `url` in the given content mode, with `token` as the
  * sender's bearer token when given; the body is left to the caller.
+ * `signal` abandons the request (a sender that gives up).
  */
 export function postEvent(
   url: string,
   event: CloudEvent<unknown>,
   mode: "binary" | "structured" = "binary",
   token?: string,
+  signal?: AbortSignal,
 ): Promise<Response> {
   const message = mode === "binary"
     ? HTTP.binary(event)
     : HTTP.structured(event);
   const headers = { ...message.headers as Record<string, string> };
   if (token) headers.authorization = `Bearer ${token}`;
-  return fetch(url, { method: "POST", headers, body: message.body as string });
+  return fetch(url, {
+    method: "POST",
+    headers,
+    body: message.body as string,
+    ...(signal ? { signal } : {}),
+  });
 }
