@@ -32,12 +32,7 @@ import {
   isTransient,
   RefusedError,
 } from "../lib/kube/errors.ts";
-import {
-  getObject,
-  isChildKind,
-  listClusterPage,
-  listUnreconciledClusters,
-} from "../lib/kube/api.ts";
+import { getObject, isChildKind, listClusterPage } from "../lib/kube/api.ts";
 import { KubeApiError, type KubeHttp } from "../lib/kube/http.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { generatePassword } from "../lib/reconcile/password.ts";
@@ -57,8 +52,6 @@ export interface HandlerOptions {
   kube: KubeHttp;
   /** Resync scope: one namespace, or every namespace when undefined. */
   namespace?: string;
-  /** Clusters reconciled at once during a resync (default 4). */
-  resyncConcurrency?: number;
   /** Time a resync may take before it stops starting new reconciles (default 240 s). */
   resyncBudgetMs?: number;
   /**
@@ -124,12 +117,7 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
     readObject: (ref) => getObject(options.kube, ref),
     listClusterPage: async (request) => {
       try {
-        const page = await listClusterPage(
-          options.kube,
-          request,
-          options.namespace,
-        );
-        return page;
+        return await listClusterPage(options.kube, request, options.namespace);
       } catch (error) {
         if (error instanceof KubeApiError && error.status === 410) {
           throw new ExpiredPageError(error.message);
@@ -137,19 +125,8 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
         throw error;
       }
     },
-    ...(options.telemetry ? { flush: () => options.telemetry!.flush() } : {}),
-    listUnreconciled: async (limit) =>
-      (await listUnreconciledClusters(options.kube, limit, options.namespace))
-        .map((c) => ({
-          namespace: c.metadata.namespace ?? "default",
-          name: c.metadata.name,
-        })),
-    ...(options.resyncConcurrency === undefined
-      ? {}
-      : { resyncConcurrency: options.resyncConcurrency }),
-    ...(options.resyncBudgetMs === undefined
-      ? {}
-      : { resyncBudgetMs: options.resyncBudgetMs }),
+    flush: options.telemetry && (() => options.telemetry!.flush()),
+    resyncBudgetMs: options.resyncBudgetMs,
   });
 }
 
@@ -182,12 +159,7 @@ export function createHandler(
       "faas.invocation_id": info.id,
       ...(info.subject ? { "cloudevents.event_subject": info.subject } : {}),
     });
-    // a resync stops between passes when its sender gives up on it (the
-    // signal is only taken for a resync: Deno warns of its legacy abort)
-    const dispatched = await dispatch(
-      decoded.work,
-      decoded.work.kind === "resync" ? abandoned() : undefined,
-    );
+    const dispatched = await dispatch(decoded.work, abandoned);
     if (dispatched.ok) {
       span.setAttribute("mysql.outcome", String(dispatched.answer.outcome));
       log("info", "event handled", {
@@ -330,6 +302,8 @@ export function createHandler(
         }
         : await contextApi.with(
           trace.setSpan(parent, span),
+          // taken by a resync only (Deno warns of `request.signal`'s
+          // legacy abort once it is read): it stops when its sender leaves
           () => handle(decoded, span, started, () => request.signal),
         );
     } catch (error) {

@@ -100,7 +100,8 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
     );
   }
   const budget = Deno.env.get("RESYNC_BUDGET_SECONDS");
-  if (budget !== undefined && !(Number(budget) > 0)) {
+  const budgetSeconds = budget === undefined ? undefined : Number(budget);
+  if (budgetSeconds !== undefined && !(budgetSeconds > 0)) {
     fail(
       "cannot configure the resync",
       `RESYNC_BUDGET_SECONDS=${budget} is not a positive number of seconds`,
@@ -131,7 +132,7 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
       namespace,
       telemetry,
       ...(senders ? { senders } : {}),
-      ...(budget ? { resyncBudgetMs: Number(budget) * 1000 } : {}),
+      resyncBudgetMs: budgetSeconds && budgetSeconds * 1000,
     }),
   );
   let stopping = false;

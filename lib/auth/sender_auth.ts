@@ -162,6 +162,8 @@ export class SenderVerifier {
           issuer: keys.issuer,
           audience: this.#config.audience,
           clockTolerance: 5,
+          // the verifier's clock decides expiry, as it decides the cache
+          currentDate: new Date(this.#now()),
           requiredClaims: ["exp", "sub"],
         }));
         break;

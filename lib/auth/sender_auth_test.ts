@@ -162,6 +162,7 @@ Deno.test("SenderVerifier checks a token once until it expires", async () => {
   now += 30 * 60_000;
   assert.ok((await verifier.verify(bearer)).ok, "cached until it expires");
   assert.equal(keySource.fetches, 1);
+  keys = [key.jwk]; // published again: only its expiry can refuse it now
   now += 31 * 60_000; // past exp, and past the keys' lifetime
   assert.equal((await verifier.verify(bearer)).ok, false);
 });

@@ -43,3 +43,8 @@ export function childNames(cluster: MySQLCluster): ChildNames {
     pvc: (ordinal: number) => `${DATA_VOLUME}-${name}-${ordinal}`,
   };
 }
+
+/** The cluster's namespace (`default` when its metadata names none). */
+export function clusterNamespace(cluster: MySQLCluster): string {
+  return cluster.metadata.namespace ?? "default";
+}

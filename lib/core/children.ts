@@ -11,7 +11,7 @@
  * @module
  */
 
-import { childNames } from "./child_names.ts";
+import { childNames, clusterNamespace } from "./child_names.ts";
 import {
   type ChildContext,
   desiredClientService,
@@ -88,7 +88,7 @@ export function childRef(child: Child, cluster: MySQLCluster): ObjectRef {
   return {
     apiVersion: child.kind.apiVersion,
     kind: child.kind.kind,
-    namespace: cluster.metadata.namespace ?? "default",
+    namespace: clusterNamespace(cluster),
     name: child.name(cluster),
   };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { clusterNamespace } from "./child_names.ts";
 import { FIELD_MANAGER } from "./labels.ts";
 import type { MySQLCluster, MySQLClusterStatus } from "./mysql_cluster.ts";
 import type { Event } from "./objects.ts";
@@ -53,7 +54,7 @@ export function eventObject(
   event: ClusterEvent,
   now: string,
 ): Event {
-  const namespace = cluster.metadata.namespace ?? "default";
+  const namespace = clusterNamespace(cluster);
   return {
     apiVersion: "v1",
     kind: "Event",

@@ -183,7 +183,7 @@ export function desiredReadService(cluster: MySQLCluster): Service {
 }
 
 /** The observed StatefulSet's data claim template spec, if any. */
-function observedClaimSpec(
+export function observedClaimSpec(
   statefulSet?: StatefulSet,
 ): PersistentVolumeClaim["spec"] {
   return statefulSet?.spec?.volumeClaimTemplates?.find((t) =>

@@ -51,9 +51,6 @@ export const KINDS = {
   Event: apiKind("v1", "Event", "events"),
 } as const satisfies Record<string, ApiKind>;
 
-/** The name of a kind in {@linkcode KINDS}. */
-export type KindName = keyof typeof KINDS;
-
 /** The kind named `kind` with `apiVersion`, if the operator knows it. */
 export function apiKindOf(
   apiVersion: string,

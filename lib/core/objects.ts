@@ -99,3 +99,8 @@ export function refOf(object: KubeObject): ObjectRef {
     name: metadata.name,
   };
 }
+
+/** True for a non-null object that is not an array (a JSON object). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

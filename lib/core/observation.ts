@@ -8,7 +8,7 @@
  * @module
  */
 
-import { childNames } from "./child_names.ts";
+import { childNames, clusterNamespace } from "./child_names.ts";
 import { childRef, CHILDREN } from "./children.ts";
 import { volumesMayNeedExpansion } from "./desired_children.ts";
 import { KINDS } from "./kinds.ts";
@@ -60,6 +60,16 @@ export type Credentials =
   /** It exists and the admission policy refused to show it: not the operator's. */
   | { exists: true; refused: string };
 
+/** The cluster's StatefulSet among the `children` observed, if found. */
+export function observedStatefulSet(
+  cluster: MySQLCluster,
+  children: ReadonlyMap<string, KubeObject>,
+): StatefulSet | undefined {
+  return children.get(
+    childKey(KINDS.StatefulSet.kind, childNames(cluster).statefulSet),
+  ) as StatefulSet | undefined;
+}
+
 /** The reads after the cluster's, all at once. None for a cluster being deleted. */
 export function readsFor(cluster: MySQLCluster): Read[] {
   if (cluster.metadata.deletionTimestamp) return [];
@@ -72,7 +82,7 @@ export function readsFor(cluster: MySQLCluster): Read[] {
     reads.push({
       op: "list",
       kind: KINDS.Pod,
-      namespace: cluster.metadata.namespace ?? "default",
+      namespace: clusterNamespace(cluster),
       selector: selectorString(cluster),
     });
   }
@@ -90,10 +100,8 @@ export function followUpReads(
 ): Read[] {
   const check = checkSpec(cluster);
   if (cluster.metadata.deletionTimestamp || !check.ok) return [];
-  const namespace = cluster.metadata.namespace ?? "default";
-  const statefulSet = children.get(
-    childKey(KINDS.StatefulSet.kind, childNames(cluster).statefulSet),
-  ) as StatefulSet | undefined;
+  const namespace = clusterNamespace(cluster);
+  const statefulSet = observedStatefulSet(cluster, children);
   const reads: Read[] = [];
   // the Secret is made (or its owner checked) before this cluster's
   // StatefulSet exists; once it does, the Secret was settled then

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { childNames, DATA_VOLUME } from "./child_names.ts";
+import { childNames, clusterNamespace } from "./child_names.ts";
 import {
   type ClusterEvent,
   eventObject,
@@ -22,6 +22,7 @@ import { type DesiredChild, desiredChildren } from "./children.ts";
 import { difference } from "./covers.ts";
 import {
   desiredSecret,
+  observedClaimSpec,
   type Passwords,
   volumeExpansions,
 } from "./desired_children.ts";
@@ -36,13 +37,13 @@ import {
   ROLE_LABEL,
   roleLabelPatches,
 } from "./mysql_topology.ts";
+import type { KubeObject, ObjectRef, Pod, StatefulSet } from "./objects.ts";
 import {
-  childKey,
-  type KubeObject,
-  type ObjectRef,
-  type StatefulSet,
-} from "./objects.ts";
-import { followUpReads, type Observed, readsFor } from "./observation.ts";
+  followUpReads,
+  type Observed,
+  observedStatefulSet as observedStatefulSetOf,
+  readsFor,
+} from "./observation.ts";
 import { credentialsOwnership, ownershipOf, podOf } from "./ownership.ts";
 import { computeStatus, statusChanged } from "./status.ts";
 import {
@@ -76,13 +77,11 @@ export interface SpanNote {
 /** What every write has besides its operation. */
 export interface WriteBase {
   /** What the pass reports once it is done, e.g. `apply StatefulSet db`. */
-  summary?: string;
+  summary: string;
   /** Why it is needed, e.g. `absent`, `spec.replicas differs`. */
   why: string;
   /** The span event recording it. */
   note?: SpanNote;
-  /** A failure is logged and the pass goes on (telemetry, never state). */
-  bestEffort?: boolean;
   /**
    * What a 404 means: `skip` — the target went away (a pod, a claim), the
    * write is moot; `cluster-gone` — the cluster was deleted during the
@@ -133,10 +132,11 @@ export interface Plan {
 
 /** `namespace/name` of a cluster. */
 export function clusterKey(cluster: MySQLCluster): string {
-  return `${cluster.metadata.namespace ?? "default"}/${cluster.metadata.name}`;
+  return `${clusterNamespace(cluster)}/${cluster.metadata.name}`;
 }
 
-function ensured(ref: ObjectRef, action: string): SpanNote {
+/** The span note of a child `action`ed (`applied`, `unchanged`…). */
+export function ensured(ref: ObjectRef, action: string): SpanNote {
   return {
     name: `ensured ${ref.kind}`,
     attributes: {
@@ -238,7 +238,7 @@ function credentialsWrite(
   const seen = input.observed.credentials;
   const ref = refTo(
     KINDS.Secret,
-    cluster.metadata.namespace ?? "default",
+    clusterNamespace(cluster),
     childNames(cluster).secret,
   );
   // not looked at: this cluster's StatefulSet exists, so it was settled then
@@ -278,12 +278,15 @@ interface ChildrenPlan {
   statefulSet?: StatefulSet;
 }
 
-/** The writes of the children of a valid spec, and what stays unchanged. */
+/**
+ * The writes of the children of a valid spec, and what stays unchanged;
+ * `pods` are the pods of this cluster's StatefulSet (when listed).
+ */
 function childrenPlan(
   cluster: MySQLCluster,
   spec: EffectiveSpec,
   input: PlanInput,
-  observedStatefulSet: StatefulSet | undefined,
+  pods: Pod[] | undefined,
 ): ChildrenPlan {
   const { observed } = input;
   const conflicts: string[] = [];
@@ -307,12 +310,8 @@ function childrenPlan(
       );
     }
   }
-  const namespace = cluster.metadata.namespace ?? "default";
-  // only pods of this cluster's StatefulSet get a role label
-  const pods = (observed.pods ?? []).filter((pod) =>
-    podOf(pod, observedStatefulSet)
-  );
-  for (const patch of roleLabelPatches(cluster, pods)) {
+  const namespace = clusterNamespace(cluster);
+  for (const patch of roleLabelPatches(cluster, pods ?? [])) {
     writes.push({
       op: "patch",
       target: refTo(KINDS.Pod, namespace, patch.name),
@@ -397,9 +396,7 @@ function running(
     return {};
   }
   const sizes = [
-    statefulSet.spec?.volumeClaimTemplates?.find((t) =>
-      t.metadata?.name === DATA_VOLUME
-    )?.spec?.resources?.requests?.storage,
+    observedClaimSpec(statefulSet)?.resources?.requests?.storage,
     ...(observed.volumeClaims ?? []).map((claim) =>
       claim.spec?.resources?.requests?.storage
     ),
@@ -439,9 +436,15 @@ export function plan(input: PlanInput): Plan {
       statusChanged: false,
     };
   }
-  const observedStatefulSet = input.observed.children.get(
-    childKey(KINDS.StatefulSet.kind, childNames(cluster).statefulSet),
-  ) as StatefulSet | undefined;
+  const observedStatefulSet = observedStatefulSetOf(
+    cluster,
+    input.observed.children,
+  );
+  // only pods of this cluster's StatefulSet count (and get a role label);
+  // undefined: the pods were not listed
+  const pods = input.observed.pods?.filter((pod) =>
+    podOf(pod, observedStatefulSet)
+  );
   let check = checkSpec(cluster);
   if (check.ok) {
     // what the CRD refuses against the previous spec, checked against what
@@ -459,7 +462,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   const children = check.ok
-    ? childrenPlan(cluster, check.spec, input, observedStatefulSet)
+    ? childrenPlan(cluster, check.spec, input, pods)
     : undefined;
   const blocked = (children?.conflicts.length ?? 0) > 0;
   const status = computeStatus(
@@ -467,7 +470,7 @@ export function plan(input: PlanInput): Plan {
     check,
     children?.statefulSet ?? observedStatefulSet,
     input.now,
-    input.observed.pods?.filter((pod) => podOf(pod, observedStatefulSet)),
+    pods,
     {
       blockers: children?.conflicts ?? [],
       ...(input.traceId ? { traceId: input.traceId } : {}),

@@ -245,19 +245,43 @@ function afterCreate(spec: Partial<MySQLClusterSpec>): {
   };
 }
 
+/**
+ * `base`'s children with its StatefulSet rolled out, as many replicas ready
+ * as `podsReady` has ready pods, and a pod per entry of `podsReady` (pod 0
+ * the primary, the others replicas).
+ */
+function rolledOutWithPods(
+  base: { cluster: MySQLCluster; children: Map<string, KubeObject> },
+  podsReady: boolean[],
+): { children: Map<string, KubeObject>; pods: Pod[] } {
+  const { cluster } = base;
+  const ready = podsReady.filter((podReady) => podReady).length;
+  return {
+    children: new Map([
+      ...base.children,
+      [
+        childKey("StatefulSet", "db"),
+        rolledOut(statefulSetOf(cluster, base.children), ready),
+      ],
+    ]),
+    pods: podsReady.map((podReady, i) =>
+      pod(cluster, i, i === 0 ? "primary" : "replica", podReady)
+    ),
+  };
+}
+
 /** A cluster whose StatefulSet reports every replica ready, status already Ready. */
 function readyCluster(spec: Partial<MySQLClusterSpec>): {
   cluster: MySQLCluster;
   children: Map<string, KubeObject>;
   pods: Pod[];
 } {
-  const { cluster, children } = afterCreate(spec);
-  const sts = statefulSetOf(cluster, children);
-  const replicas = sts.spec?.replicas ?? 1;
-  children.set(childKey("StatefulSet", "db"), rolledOut(sts, replicas));
-  const pods = Array.from(
-    { length: replicas },
-    (_, i) => pod(cluster, i, i === 0 ? "primary" : "replica", true),
+  const created = afterCreate(spec);
+  const { cluster } = created;
+  const sts = statefulSetOf(cluster, created.children);
+  const { children, pods } = rolledOutWithPods(
+    created,
+    Array.from({ length: sts.spec?.replicas ?? 1 }, () => true),
   );
   const ready = plan({
     observed: { cluster, children, pods },
@@ -281,6 +305,7 @@ const STATUS = ["apply MySQLCluster db/status"];
 /** Every scenario the planner is tested on. */
 export function scenarios(): Scenario[] {
   const three = afterCreate({ replicas: 3 });
+  const threeStatefulSet = statefulSetOf(three.cluster, three.children);
   const ready = readyCluster({ replicas: 3 });
   const single = afterCreate({ replicas: 1 });
   const pinned = afterCreate({ replicas: 3, version: "8.4.3" });
@@ -329,18 +354,7 @@ export function scenarios(): Scenario[] {
       name: "status change: the StatefulSet became ready",
       observed: {
         cluster: three.cluster,
-        children: new Map([
-          ...three.children,
-          [
-            childKey("StatefulSet", "db"),
-            rolledOut(statefulSetOf(three.cluster, three.children), 3),
-          ],
-        ]),
-        pods: [
-          pod(three.cluster, 0, "primary", true),
-          pod(three.cluster, 1, "replica", true),
-          pod(three.cluster, 2, "replica", true),
-        ],
+        ...rolledOutWithPods(three, [true, true, true]),
       },
       expect: {
         outcome: "reconcile",
@@ -355,18 +369,7 @@ export function scenarios(): Scenario[] {
       name: "Ready → Degraded: a replica stopped being ready",
       observed: {
         cluster: ready.cluster,
-        children: new Map([
-          ...ready.children,
-          [
-            childKey("StatefulSet", "db"),
-            rolledOut(statefulSetOf(ready.cluster, ready.children), 2),
-          ],
-        ]),
-        pods: [
-          pod(ready.cluster, 0, "primary", true),
-          pod(ready.cluster, 1, "replica", true),
-          pod(ready.cluster, 2, "replica", false),
-        ],
+        ...rolledOutWithPods(ready, [true, true, false]),
       },
       expect: {
         outcome: "reconcile",
@@ -686,9 +689,9 @@ export function scenarios(): Scenario[] {
       observed: {
         cluster: fresh,
         children: new Map([[childKey("StatefulSet", "db"), {
-          ...statefulSetOf(three.cluster, three.children),
+          ...threeStatefulSet,
           metadata: {
-            ...statefulSetOf(three.cluster, three.children).metadata,
+            ...threeStatefulSet.metadata,
             ownerReferences: [{
               apiVersion: "database.example.com/v1",
               kind: "MySQLCluster",

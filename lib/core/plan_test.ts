@@ -91,7 +91,9 @@ Deno.test("plan creates the credentials Secret first and never applies, patches 
   for (const scenario of scenarios()) {
     const planned = planOf(scenario);
     const secretWrites = planned.waves.flat().filter((w) =>
-      (w.op === "create" || w.op === "apply") && w.object.kind === "Secret"
+      (w.op === "create" || w.op === "apply"
+        ? w.object.kind
+        : w.target.kind) === "Secret"
     );
     for (const write of secretWrites) assert.equal(write.op, "create");
     if (secretWrites.length > 0) {

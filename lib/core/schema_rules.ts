@@ -9,6 +9,7 @@
  */
 
 import type { Schema } from "./mysql_cluster_schema.ts";
+import { isRecord } from "./objects.ts";
 
 /** The kinds of rule a schema states. */
 export type RuleKind =
@@ -230,8 +231,4 @@ function walk(node: unknown, path: string, rules: SchemaRule[]): void {
         break;
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

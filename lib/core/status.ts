@@ -159,6 +159,18 @@ function replicasCondition(
 }
 
 /**
+ * When a condition that is now `status` last changed: the `previous`
+ * condition's time while its status is the same, else `now`.
+ */
+function transitionTime(
+  previous: Condition | undefined,
+  status: Condition["status"],
+  now: string,
+): string {
+  return previous?.status === status ? previous.lastTransitionTime : now;
+}
+
+/**
  * The status the cluster should have. `now` (an RFC 3339 time) is used only
  * where something changed. `pods` (the cluster's pods, when they were
  * listed) decide the ReplicasAvailable condition; without them the stored
@@ -193,9 +205,7 @@ export function computeStatus(
     status: summary.ready,
     reason: summary.reason,
     message: summary.message,
-    lastTransitionTime: previousReady?.status === summary.ready
-      ? previousReady.lastTransitionTime
-      : now,
+    lastTransitionTime: transitionTime(previousReady, summary.ready, now),
     observedGeneration: generation,
   };
   const conditions: Condition[] = [ready];
@@ -206,9 +216,11 @@ export function computeStatus(
     const condition = replicasCondition(cluster, replicas, pods);
     conditions.push({
       ...condition,
-      lastTransitionTime: previousReplicas?.status === condition.status
-        ? previousReplicas.lastTransitionTime
-        : now,
+      lastTransitionTime: transitionTime(
+        previousReplicas,
+        condition.status,
+        now,
+      ),
       observedGeneration: generation,
     });
   } else if (check.ok && replicas > 1 && previousReplicas) {

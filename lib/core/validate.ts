@@ -23,6 +23,7 @@ import type {
   MySQLCluster,
   MySQLClusterStatus,
 } from "./mysql_cluster.ts";
+import { isRecord } from "./objects.ts";
 import {
   parseQuantity,
   type Quantity,
@@ -377,8 +378,4 @@ function withDefaults(spec: unknown): unknown {
 function propertiesOf(schema: unknown): Record<string, Schema> {
   const properties = isRecord(schema) ? schema.properties : undefined;
   return (isRecord(properties) ? properties : {}) as Record<string, Schema>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -9,16 +9,19 @@ import { schemaRules } from "./schema_rules.ts";
 import { clusterFixture, effectiveSpec } from "./test_fixtures.ts";
 import { checkSpec, checkTransition, validStatus } from "./validate.ts";
 
+/** The fixture's spec with every default applied. */
+const DEFAULT_SPEC = {
+  version: "8.4",
+  storageSize: "10Gi",
+  replicas: 1,
+  resources: { cpu: "500m", memory: "1Gi" },
+  deletionPolicy: "Retain",
+};
+
 Deno.test("checkSpec applies the schema's defaults", () => {
   const check = checkSpec(clusterFixture());
   assert.ok(check.ok);
-  assert.deepEqual(check.spec, {
-    version: "8.4",
-    storageSize: "10Gi",
-    replicas: 1,
-    resources: { cpu: "500m", memory: "1Gi" },
-    deletionPolicy: "Retain",
-  });
+  assert.deepEqual(check.spec, DEFAULT_SPEC);
 });
 
 Deno.test("checkSpec keeps every field that is set", () => {
@@ -290,13 +293,7 @@ Deno.test("checkSpec treats null fields as absent: defaults apply", () => {
     deletionPolicy: null,
   }));
   assert.ok(check.ok, JSON.stringify(check));
-  assert.deepEqual(check.spec, {
-    version: "8.4",
-    storageSize: "10Gi",
-    replicas: 1,
-    resources: { cpu: "500m", memory: "1Gi" },
-    deletionPolicy: "Retain",
-  });
+  assert.deepEqual(check.spec, DEFAULT_SPEC);
 });
 
 // --- checkTransition --------------------------------------------------------

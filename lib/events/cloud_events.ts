@@ -12,7 +12,9 @@
  */
 
 import { isDnsLabel, isDnsSubdomain } from "../core/dns_names.ts";
-import { API_VERSION, KIND } from "../core/mysql_cluster_schema.ts";
+import { isClusterKind } from "../core/kinds.ts";
+import { KIND } from "../core/mysql_cluster_schema.ts";
+import { childKey, isRecord, type ObjectRef } from "../core/objects.ts";
 
 /** The ApiServerSource event types, Resource mode (data = the object). */
 export const RESOURCE_TYPES = [
@@ -30,16 +32,7 @@ export const REFERENCE_TYPES = [
 export const PING_TYPE = "dev.knative.sources.ping";
 
 /** A Kubernetes object reference. */
-export interface Ref {
-  /** `apiVersion` of the object. */
-  apiVersion: string;
-  /** Its kind. */
-  kind: string;
-  /** Its namespace. */
-  namespace: string;
-  /** Its name. */
-  name: string;
-}
+export type Ref = ObjectRef;
 
 /** What an event asks for. */
 export type Work =
@@ -94,10 +87,6 @@ export class BadEventError extends Error {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function requireString(value: unknown, what: string): string {
   if (typeof value !== "string" || value === "") {
     throw new BadEventError(`${what} is missing or not a string`);
@@ -131,28 +120,24 @@ function requireName(value: unknown, what: string): string {
   return name;
 }
 
-function isCluster(apiVersion: string, kind: string): boolean {
-  return kind === KIND && apiVersion === API_VERSION;
-}
-
 /** The cluster that owns `object` through its controller ownerReference, if any. */
 export function controllingCluster(
   object: Record<string, unknown>,
 ): string | undefined {
-  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const metadata = isRecord(object.metadata) ? object.metadata : {};
   const owners = Array.isArray(metadata.ownerReferences)
     ? metadata.ownerReferences
     : [];
   const owner = owners.find((o: unknown) =>
-    isObject(o) && o.controller === true &&
-    isCluster(String(o.apiVersion), String(o.kind))
+    isRecord(o) && o.controller === true &&
+    isClusterKind(String(o.apiVersion), String(o.kind))
   ) as { name?: unknown } | undefined;
   return typeof owner?.name === "string" ? owner.name : undefined;
 }
 
 function workFor(type: string, data: unknown): Work {
   if (type === PING_TYPE) {
-    const reason = isObject(data) ? data.reason : undefined;
+    const reason = isRecord(data) ? data.reason : undefined;
     return { kind: "resync", scope: reason === "pending" ? "pending" : "all" };
   }
   const resource = RESOURCE_TYPES.includes(type);
@@ -163,11 +148,11 @@ function workFor(type: string, data: unknown): Work {
       }`,
     );
   }
-  if (!isObject(data)) {
+  if (!isRecord(data)) {
     throw new BadEventError(`event data of ${type} must be a JSON object`);
   }
   if (resource) {
-    const metadata = isObject(data.metadata) ? data.metadata : {};
+    const metadata = isRecord(data.metadata) ? data.metadata : {};
     const apiVersion = requireString(data.apiVersion, "data.apiVersion");
     const kind = requireString(data.kind, "data.kind");
     const namespace = requireNamespace(
@@ -179,11 +164,11 @@ function workFor(type: string, data: unknown): Work {
     // delete is never one: what was deleted must be made again)
     const carried: EventObject | undefined = !type.endsWith(".delete") &&
         typeof metadata.resourceVersion === "string"
-      ? { key: `${kind}/${name}`, resourceVersion: metadata.resourceVersion }
+      ? { key: childKey(kind, name), resourceVersion: metadata.resourceVersion }
       : undefined;
     const object = carried ? { object: carried } : {};
-    if (isCluster(apiVersion, kind)) {
-      const status = isObject(data.status) ? data.status : {};
+    if (isClusterKind(apiVersion, kind)) {
+      const status = isRecord(data.status) ? data.status : {};
       // never reconciled yet: perhaps one of a burst of creations
       if (carried && typeof status.phase !== "string") carried.fresh = true;
       return {
@@ -217,7 +202,7 @@ function workFor(type: string, data: unknown): Work {
     namespace: requireNamespace(data.namespace, "data.namespace"),
     name: requireName(data.name, "data.name"),
   };
-  if (isCluster(ref.apiVersion, ref.kind)) {
+  if (isClusterKind(ref.apiVersion, ref.kind)) {
     return {
       kind: "reconcile",
       namespace: ref.namespace,
@@ -280,7 +265,7 @@ function receive(headers: Headers, body: string): Received {
     } catch {
       throw new BadEventError("not a valid CloudEvent: the body is not JSON");
     }
-    if (!isObject(envelope)) {
+    if (!isRecord(envelope)) {
       throw new BadEventError(
         "not a valid CloudEvent: the structured event is not a JSON object",
       );

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { context, trace } from "@opentelemetry/api";
+import { type Attributes, context, trace } from "@opentelemetry/api";
 import { suppressTracing } from "@opentelemetry/core";
 import type { KubeObject } from "../core/objects.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
@@ -28,6 +28,9 @@ const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
 /** Two creations' events this close together make a burst. */
 const BURST_WINDOW_MS = 2_000;
+
+/** Pending creations taken up beside one creation's event in a burst. */
+const BURST_LOOKAHEAD = 7;
 
 /** What one pass reports (the part the dispatcher reads). */
 export interface PassResult {
@@ -55,21 +58,13 @@ export interface DispatchOptions<R extends PassResult> {
   readObject(ref: Ref): Promise<KubeObject | undefined>;
   /**
    * One page of the clusters a resync visits (all, or only those never
-   * reconciled), `limit` at most, from `continueFrom` (the token of the
-   * page before); the token of the next page, if there is one.
+   * reconciled: also a burst's pending creations), `limit` at most, from
+   * `continueFrom` (the token of the page before); the token of the next
+   * page, if there is one.
    */
   listClusterPage(
     page: { limit: number; continueFrom?: string; pendingOnly: boolean },
   ): Promise<ClusterPage>;
-  /**
-   * Up to `limit` clusters never reconciled yet — a burst's pending
-   * creations, taken up together with the event of one of them.
-   */
-  listUnreconciled?(
-    limit: number,
-  ): Promise<{ namespace: string; name: string }[]>;
-  /** Pending creations taken up beside one creation's event in a burst (default 7). */
-  burstLookahead?: number;
   /** Clusters reconciled at once during a resync (default 4). */
   resyncConcurrency?: number;
   /** Time a resync may take before it stops starting new passes (default 240 s). */
@@ -99,10 +94,21 @@ export type Dispatched =
     error: unknown;
   };
 
+/** A cluster's namespace and name. */
+export interface ClusterName {
+  /** Its namespace. */
+  namespace: string;
+  /** Its name. */
+  name: string;
+}
+
+/** `namespace/name`: how clusters are keyed and ordered. */
+const keyOf = ({ namespace, name }: ClusterName) => `${namespace}/${name}`;
+
 /** A page of clusters. */
 export interface ClusterPage {
   /** The clusters of this page, in key order (namespace/name). */
-  items: { namespace: string; name: string }[];
+  items: ClusterName[];
   /** The token of the next page; none on the last. */
   continueFrom?: string;
 }
@@ -111,12 +117,13 @@ export interface ClusterPage {
 export class ExpiredPageError extends Error {}
 
 /**
- * The dispatcher: turns the work of one event into passes; `signal` aborts
- * a resync between passes (the request was abandoned).
+ * The dispatcher: turns the work of one event into passes; the signal
+ * `abandoned` gives stops a resync between passes (the request was
+ * abandoned). Only a resync asks for it.
  */
 export type Dispatcher = (
   work: Work,
-  signal?: AbortSignal,
+  abandoned?: () => AbortSignal,
 ) => Promise<Dispatched>;
 
 /** Keys a resync's answer lists at most (it counts them all). */
@@ -134,7 +141,7 @@ export function createDispatcher<R extends PassResult>(
     name: string,
     notOlderThan?: string,
   ): Promise<R> => {
-    const key = `${namespace}/${name}`;
+    const key = keyOf({ namespace, name });
     try {
       const result = await options.reconcile(namespace, name, notOlderThan);
       if (result.versions) echoes.record(key, result.versions);
@@ -145,15 +152,40 @@ export function createDispatcher<R extends PassResult>(
       throw error;
     }
   };
-  const reconcileOne = (namespace: string, name: string) =>
-    serializer.run(`${namespace}/${name}`, () => pass(namespace, name));
+  const reconcileOne = ({ namespace, name }: ClusterName) =>
+    serializer.run(keyOf({ namespace, name }), () => pass(namespace, name));
+  /**
+   * {@linkcode reconcileOne} in a span of its own, its failure recorded
+   * there (a burst's pending creations, a resync's clusters); `untraced`:
+   * the API calls inside make no spans.
+   */
+  const spannedPass = (
+    cluster: ClusterName,
+    attributes: Attributes,
+    untraced = false,
+  ): Promise<R> =>
+    tracer.startActiveSpan("reconcile", { attributes }, async (span) => {
+      try {
+        return await (untraced
+          ? context.with(
+            suppressTracing(context.active()),
+            () => reconcileOne(cluster),
+          )
+          : reconcileOne(cluster));
+      } catch (error) {
+        recordFailure(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
   /** A pass — or nothing at all for an echo of the cluster's last pass. */
   const reconcileEvent = (
     namespace: string,
     name: string,
     object: EventObject | undefined,
   ): Promise<R | PassResult & { outcome: "echo" }> => {
-    const key = `${namespace}/${name}`;
+    const key = keyOf({ namespace, name });
     type Answer = R | PassResult & { outcome: "echo" };
     return serializer.run<Answer>(
       key,
@@ -170,37 +202,26 @@ export function createDispatcher<R extends PassResult>(
   let lastFresh = -Infinity;
   let lookingAhead = false;
   async function takeUpBurst(key: string): Promise<string[]> {
-    const now = Date.now();
+    const now = (options.now ?? Date.now)();
     const burst = now - lastFresh < BURST_WINDOW_MS;
     lastFresh = now;
-    const limit = options.burstLookahead ?? 7;
-    if (!burst || lookingAhead || !options.listUnreconciled || limit <= 0) {
-      return [];
-    }
+    if (!burst || lookingAhead) return [];
     lookingAhead = true;
     try {
-      const pending = (await options.listUnreconciled(limit * 2))
-        .filter((c) => {
-          const other = `${c.namespace}/${c.name}`;
-          return other !== key && !serializer.busy(other);
-        })
-        .slice(0, limit);
+      const pending = (await options.listClusterPage({
+        limit: BURST_LOOKAHEAD * 2,
+        pendingOnly: true,
+      })).items
+        .filter((c) => keyOf(c) !== key && !serializer.busy(keyOf(c)))
+        .slice(0, BURST_LOOKAHEAD);
       await Promise.all(
-        pending.map(({ namespace, name }) =>
-          tracer.startActiveSpan("reconcile", async (span) => {
-            span.setAttribute("mysql.via", "a burst's pending creation");
-            try {
-              await reconcileOne(namespace, name);
-            } catch (error) {
-              // its own event, or the resync, takes it up again
-              recordFailure(span, error);
-            } finally {
-              span.end();
-            }
-          })
+        pending.map((cluster) =>
+          spannedPass(cluster, { "mysql.via": "a burst's pending creation" })
+            // its own event, or the resync, takes it up again
+            .catch(() => {})
         ),
       );
-      return pending.map((c) => `${c.namespace}/${c.name}`);
+      return pending.map(keyOf);
     } catch {
       return []; // the list failed: only the event's own cluster then
     } finally {
@@ -245,11 +266,12 @@ export function createDispatcher<R extends PassResult>(
    */
   async function resync(
     scope: "all" | "pending",
-    signal: AbortSignal | undefined,
+    abandoned: (() => AbortSignal) | undefined,
   ): Promise<Record<string, unknown>> {
     const now = options.now ?? Date.now;
     const deadline = now() + (options.resyncBudgetMs ?? 240_000);
     const pageSize = options.resyncPageSize ?? 500;
+    const signal = abandoned?.();
     const start = scope === "all" ? resumeAfter : undefined;
     const counts = { listed: 0, done: 0, changed: 0, failed: 0 };
     const changed: string[] = [];
@@ -262,34 +284,23 @@ export function createDispatcher<R extends PassResult>(
       else if (now() > deadline) stopped = "budget";
       return stopped !== undefined;
     };
-    const keyOf = (item: ClusterPage["items"][number]) =>
-      `${item.namespace}/${item.name}`;
-    const visit = async (item: ClusterPage["items"][number]) => {
-      const key = keyOf(item);
-      await tracer.startActiveSpan("reconcile", async (span) => {
-        try {
-          const result = await context.with(
-            suppressTracing(context.active()),
-            () => reconcileOne(item.namespace, item.name),
-          );
-          counts.done++;
-          if (result.writes.length > 0) {
-            counts.changed++;
-            if (changed.length < ANSWER_KEYS) changed.push(key);
-          }
-        } catch (error) {
-          recordFailure(span, error);
-          counts.failed++;
-          if (failed.length < ANSWER_KEYS) {
-            failed.push({
-              key,
-              error: String((error as Error).message ?? error),
-            });
-          }
-        } finally {
-          span.end();
+    const visit = async (cluster: ClusterName) => {
+      try {
+        const result = await spannedPass(cluster, {}, true);
+        counts.done++;
+        if (result.writes.length > 0) {
+          counts.changed++;
+          if (changed.length < ANSWER_KEYS) changed.push(keyOf(cluster));
         }
-      });
+      } catch (error) {
+        counts.failed++;
+        if (failed.length < ANSWER_KEYS) {
+          failed.push({
+            key: keyOf(cluster),
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
     };
     // from `start` to the end, then from the beginning round to `start`
     for (const lap of start === undefined ? [1] : [1, 2]) {
@@ -340,9 +351,8 @@ export function createDispatcher<R extends PassResult>(
       }
       if (stopped) break;
     }
-    if (scope === "all") {
-      resumeAfter = stopped ? (cursor ?? start) : undefined;
-    }
+    const stoppedAt = stopped ? cursor ?? start : undefined;
+    if (scope === "all") resumeAfter = stoppedAt;
     return {
       outcome: "resynced",
       scope,
@@ -353,11 +363,14 @@ export function createDispatcher<R extends PassResult>(
       failed,
       failedCount: counts.failed,
       skipped: counts.listed - counts.done - counts.failed,
-      ...(stopped ? { stopped, resumeAfter: cursor ?? start ?? null } : {}),
+      ...(stopped ? { stopped, resumeAfter: stoppedAt ?? null } : {}),
     };
   }
 
-  return async (work: Work, signal?: AbortSignal): Promise<Dispatched> => {
+  return async (
+    work: Work,
+    abandoned?: () => AbortSignal,
+  ): Promise<Dispatched> => {
     const span = trace.getActiveSpan();
     let key: string | undefined;
     try {
@@ -370,7 +383,7 @@ export function createDispatcher<R extends PassResult>(
           return {
             ok: true,
             kind: "resync",
-            answer: await resync(resolved.scope, signal),
+            answer: await resync(resolved.scope, abandoned),
           };
         case "ignore":
           span?.updateName("ignore");
@@ -380,7 +393,7 @@ export function createDispatcher<R extends PassResult>(
             answer: { outcome: "ignored", reason: resolved.reason },
           };
         case "reconcile": {
-          key = `${resolved.namespace}/${resolved.name}`;
+          key = keyOf(resolved);
           span?.updateName("reconcile");
           span?.setAttribute("mysql.via", resolved.via);
           const [result, alongside] = await Promise.all([

@@ -101,7 +101,7 @@ Deno.test("dispatch runs one pass per cluster at a time, different clusters at o
   ]);
 });
 
-Deno.test("dispatch answers a reconcile with the pass's result and the event's object", async () => {
+Deno.test("dispatch answers a reconcile with the pass's result and the way it came", async () => {
   const { dispatch } = scripted();
   assert.deepEqual(await dispatch(reconcileWork("db")), {
     ok: true,
@@ -383,7 +383,10 @@ Deno.test("dispatch stops a resync between passes when its request is abandoned"
       return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
     },
   });
-  const result = await dispatch({ kind: "resync", scope: "all" }, abort.signal);
+  const result = await dispatch(
+    { kind: "resync", scope: "all" },
+    () => abort.signal,
+  );
   assert.ok(result.ok);
   assert.equal(result.answer.stopped, "aborted");
   assert.equal(passes, 2);
@@ -412,4 +415,53 @@ Deno.test("dispatch lists again past what it did when a page's token expired", a
   const result = await dispatch({ kind: "resync", scope: "all" });
   assert.ok(result.ok);
   assert.deepEqual(visited, ["a", "b", "c", "d", "e"], "each once");
+});
+
+Deno.test("dispatch takes up a burst's pending creations beside a creation's event; their own events are echoes", async () => {
+  let clock = 0;
+  const passes: string[] = [];
+  const listed: boolean[] = [];
+  const { dispatch } = scripted({
+    now: () => clock,
+    reconcile: (namespace, name) => {
+      passes.push(name);
+      return Promise.resolve({
+        key: `${namespace}/${name}`,
+        writes: ["status"],
+        versions: { [`MySQLCluster/${name}`]: ["2"] },
+      });
+    },
+    listClusterPage: (page) => {
+      listed.push(page.pendingOnly);
+      return Promise.resolve({
+        items: [{ namespace: "shop", name: "new-b" }, {
+          namespace: "shop",
+          name: "new-c",
+        }],
+      });
+    },
+  });
+  const created = (name: string, resourceVersion: string) => ({
+    ...reconcileWork(name),
+    object: {
+      key: `MySQLCluster/${name}`,
+      resourceVersion,
+      fresh: true as const,
+    },
+  });
+  const first = await dispatch(created("new-a", "1"));
+  assert.ok(first.ok);
+  assert.equal(first.answer.alongside, undefined, "one creation: no burst");
+  clock += 500;
+  const second = await dispatch(created("new-b", "1"));
+  assert.ok(second.ok);
+  assert.deepEqual(second.answer.alongside, ["shop/new-c"]);
+  assert.equal("versions" in second.answer, false, "versions stay inside");
+  assert.deepEqual(listed, [true], "pending clusters only");
+  assert.deepEqual(passes, ["new-a", "new-b", "new-c"]);
+  clock += 5_000;
+  const third = await dispatch(created("new-c", "2"));
+  assert.ok(third.ok);
+  assert.equal(third.answer.outcome, "echo");
+  assert.deepEqual(passes, ["new-a", "new-b", "new-c"], "no pass for an echo");
 });

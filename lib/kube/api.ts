@@ -179,24 +179,6 @@ export async function listClusterPage(
   return next ? { items, continueFrom: next } : { items };
 }
 
-/**
- * Up to `limit` MySQLClusters never reconciled yet (no `status.phase`),
- * in one namespace or all: a burst's pending creations, found with a field
- * selector (the CRD declares `.status.phase` selectable) in one small page.
- */
-export async function listUnreconciledClusters(
-  kube: KubeHttp,
-  limit: number,
-  namespace?: string,
-): Promise<MySQLCluster[]> {
-  const list = await kube.request<{ items: MySQLCluster[] }>(
-    "GET",
-    resourcePath(KINDS.MySQLCluster, namespace),
-    { query: { fieldSelector: "status.phase=", limit: String(limit) } },
-  );
-  return list.items ?? [];
-}
-
 needs(
   "get",
   CHILD_KINDS,

@@ -14,7 +14,7 @@ import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type PermissionSet, verbOf } from "./permissions.ts";
 import { kubeRoute } from "./route.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
-import type { KubeObject } from "../core/objects.ts";
+import { isRecord, type KubeObject } from "../core/objects.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
 
@@ -121,8 +121,10 @@ export class KubeHttp {
   readonly #authorization: KubeHttpOptions["authorization"];
   readonly #authorizationTtlMs: number;
   readonly #permissions: PermissionSet | undefined;
+  // the promise, so that requests sent at once (the warm-up's) share one
+  // read of the credentials
   #cachedAuthorization:
-    | { value: string | undefined; until: number }
+    | { value: Promise<string | undefined>; until: number }
     | undefined;
   #requests = 0;
 
@@ -150,22 +152,24 @@ export class KubeHttp {
     return this.#requests;
   }
 
-  async #authorizationHeader(): Promise<string | undefined> {
-    if (this.#token) return `Bearer ${this.#token}`;
-    if (!this.#authorization) return undefined;
+  #authorizationHeader(): Promise<string | undefined> {
+    if (this.#token) return Promise.resolve(`Bearer ${this.#token}`);
+    if (!this.#authorization) return Promise.resolve(undefined);
     const now = Date.now();
     if (!this.#cachedAuthorization || this.#cachedAuthorization.until <= now) {
-      this.#cachedAuthorization = {
-        value: await this.#authorization(),
+      const cached = {
+        value: this.#authorization(),
         until: now + this.#authorizationTtlMs,
       };
+      this.#cachedAuthorization = cached;
+      // a failed read is not kept: the next request reads again
+      cached.value.catch(() => {
+        if (this.#cachedAuthorization === cached) {
+          this.#cachedAuthorization = undefined;
+        }
+      });
     }
     return this.#cachedAuthorization.value;
-  }
-
-  /** The apiserver's base URL. */
-  get server(): string {
-    return this.#server;
   }
 
   /**
@@ -302,7 +306,7 @@ export class KubeHttp {
     }
     const parsed = parseJson(text);
     if (!response.ok) {
-      const status = isObject(parsed) ? parsed : {};
+      const status = isRecord(parsed) ? parsed : {};
       throw new KubeApiError(
         method,
         path,
@@ -352,8 +356,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -78,3 +78,32 @@ Deno.test("KubeHttp answers a connection reset mid-body as a retryable failure",
     server.close();
   }
 });
+
+Deno.test("KubeHttp reads the credentials once for requests sent at once, and again after a failed read", async () => {
+  const seen: (string | null)[] = [];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      seen.push(request.headers.get("authorization"));
+      return Response.json({});
+    },
+  );
+  let reads = 0;
+  let fail = true;
+  using kube = new KubeHttp({
+    server: `http://127.0.0.1:${server.addr.port}`,
+    authorization: () => {
+      reads++;
+      return fail
+        ? Promise.reject(new Error("token file unreadable"))
+        : Promise.resolve(`Bearer t${reads}`);
+    },
+  });
+  await assert.rejects(kube.request("GET", "/version"), /unreadable/);
+  fail = false;
+  await Promise.all(
+    Array.from({ length: 5 }, () => kube.request("GET", "/version")),
+  );
+  assert.equal(reads, 2, "one failed read, then one read for five requests");
+  assert.deepEqual(seen, Array(5).fill("Bearer t2"));
+});

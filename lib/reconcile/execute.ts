@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { KubeObject } from "../core/objects.ts";
-import type { Plan, Write } from "../core/plan.ts";
+import { childKey, type KubeObject } from "../core/objects.ts";
+import { ensured, type Plan, type Write } from "../core/plan.ts";
 import {
   apply,
   createIfAbsent,
@@ -17,7 +17,6 @@ import {
   mergePatch,
 } from "../kube/api.ts";
 import { KubeApiError, type KubeHttp } from "../kube/http.ts";
-import { log } from "../telemetry/log.ts";
 import type { Span } from "../telemetry/spans.ts";
 import { settleAll } from "./settle.ts";
 
@@ -90,12 +89,7 @@ async function run(
         throw new ClusterGoneError(key, { cause: error });
       }
     }
-    if (!write.bestEffort) throw error;
-    log("warn", `best-effort write failed: ${write.why}`, {
-      key,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return;
+    throw error;
   }
   const { kind, name, resourceVersion } = {
     kind: sent.stored?.kind,
@@ -103,10 +97,10 @@ async function run(
     resourceVersion: sent.stored?.metadata?.resourceVersion,
   };
   if (kind && name && resourceVersion) {
-    executed.stored.set(`${kind}/${name}`, resourceVersion);
+    executed.stored.set(childKey(kind, name), resourceVersion);
   }
   if (write.op === "delete") {
-    executed.deleted.add(`${write.target.kind}/${write.target.name}`);
+    executed.deleted.add(childKey(write.target.kind, write.target.name));
   }
   if (write.note) {
     // a create that found the object kept it as it was
@@ -115,7 +109,7 @@ async function run(
       : { ...write.note.attributes, "mysql.action": "kept" };
     span?.addEvent(write.note.name, attributes);
   }
-  if (sent.changed && write.summary) {
+  if (sent.changed) {
     executed.done.push({ summary: write.summary, why: write.why });
   }
 }
@@ -131,19 +125,14 @@ export async function execute(
   span: Span | undefined,
 ): Promise<Executed> {
   for (const ref of plan.unchanged) {
-    span?.addEvent(`ensured ${ref.kind}`, {
-      "k8s.kind": ref.kind,
-      "k8s.name": ref.name,
-      "mysql.action": "unchanged",
-    });
+    const note = ensured(ref, "unchanged");
+    span?.addEvent(note.name, note.attributes);
   }
   const writes = plan.waves.flat();
   if (writes.length > 0) {
     // what the pass is about to do and why, in wave order
     span?.addEvent("plan", {
-      "mysql.plan": writes.map((w) =>
-        `${w.summary ?? "(best effort)"}: ${w.why}`
-      ),
+      "mysql.plan": writes.map((w) => `${w.summary}: ${w.why}`),
     });
   }
   const executed: Executed = {

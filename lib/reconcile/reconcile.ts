@@ -13,9 +13,10 @@
  */
 
 import { trace } from "@opentelemetry/api";
+import { isClusterKind } from "../core/kinds.ts";
 import type { Phase } from "../core/mysql_cluster.ts";
+import { childKey } from "../core/objects.ts";
 import { clusterKey, plan } from "../core/plan.ts";
-import { API_VERSION, KIND } from "../core/mysql_cluster_schema.ts";
 import { getCluster } from "../kube/api.ts";
 import { RefusedError } from "../kube/errors.ts";
 import type { KubeHttp } from "../kube/http.ts";
@@ -94,7 +95,7 @@ export async function reconcile(
   }
   // what was read must be the cluster that was asked for, nothing else
   if (
-    cluster.apiVersion !== API_VERSION || cluster.kind !== KIND ||
+    !isClusterKind(cluster.apiVersion, cluster.kind) ||
     cluster.metadata?.namespace !== namespace ||
     cluster.metadata?.name !== name
   ) {
@@ -145,7 +146,8 @@ export async function reconcile(
   for (const object of seen) {
     const version = object.metadata?.resourceVersion;
     if (version) {
-      versions[`${object.kind}/${object.metadata?.name}`] = [version];
+      const { kind, metadata } = object;
+      versions[childKey(String(kind), String(metadata?.name))] = [version];
     }
   }
   for (const [object, version] of executed.stored) {

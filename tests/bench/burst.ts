@@ -18,14 +18,17 @@
  * @module
  */
 
-import { ADAPTER_USER_AGENT, startAdapter } from "../harness/adapter.ts";
+import { KINDS } from "../../lib/core/kinds.ts";
+import { resourcePath } from "../../lib/kube/api.ts";
+import { ADAPTER_USER_AGENT } from "../harness/adapter.ts";
 import { EventRelay } from "../harness/event_relay.ts";
-import { postEvent, resyncEvent } from "../harness/events.ts";
+import { pingEvent, postEvent } from "../harness/events.ts";
 import { startFunction } from "../harness/function_process.ts";
 import { prepareImageRun } from "../harness/image_run.ts";
-import { percentile } from "../harness/measure.ts";
-import { startOperatorBed } from "../harness/operator_bed.ts";
-import { delay } from "../harness/wait.ts";
+import { startKnativeSources } from "../harness/knative_base.ts";
+import { peakRssMiB, percentile } from "../harness/measure.ts";
+import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
+import { delay, pool } from "../harness/wait.ts";
 
 const N = Number(Deno.env.get("BENCH_BURST") ?? "200");
 const SINK_DELAY_MS = Number(Deno.env.get("BENCH_SINK_DELAY_MS") ?? "0");
@@ -64,40 +67,11 @@ await using relay = new EventRelay({
     return SINK_DELAY_MS;
   },
 });
-const source = (gvr: { Group: string; Version: string; Resource: string }) => ({
-  namespaces: [],
-  allNamespaces: true,
-  resources: [{ gvr, selector: "" }],
-  mode: "Resource" as const,
-});
-await startAdapter(cp, {
-  name: "clusters",
-  namespace: "mysql-operator",
-  sourceConfig: source({
-    Group: "database.example.com",
-    Version: "v1",
-    Resource: "mysqlclusters",
-  }),
-  sink: relay.url,
-});
-await startAdapter(cp, {
-  name: "statefulsets",
-  namespace: "mysql-operator",
-  sourceConfig: {
-    ...source({ Group: "apps", Version: "v1", Resource: "statefulsets" }),
-    owner: { apiVersion: "database.example.com/v1", kind: "MySQLCluster" },
-  },
-  sink: relay.url,
-});
-
-async function pool<T>(items: T[], k: number, f: (x: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: k }, async () => {
-      while (next < items.length) await f(items[next++]!);
-    }),
-  );
-}
+// the two ApiServerSources of knative/base/sources.yaml (one watch each)
+await startKnativeSources(cp, relay.url, [
+  "mysql-clusters",
+  "mysql-statefulsets",
+]);
 
 const names = Array.from({ length: N }, (_, i) => `${PREFIX}-${i}`);
 await pool(names, 16, async (namespace) => {
@@ -135,23 +109,14 @@ const cpu = () =>
 const cpuBefore = await cpu();
 const started = performance.now();
 await pool(names, 16, async (namespace) => {
-  await cp.kube.request(
-    "POST",
-    `/apis/database.example.com/v1/namespaces/${namespace}/mysqlclusters`,
-    {
-      body: {
-        apiVersion: "database.example.com/v1",
-        kind: "MySQLCluster",
-        metadata: { name: "db", namespace },
-        spec: {
-          version: "8.4",
-          replicas: 3,
-          storageSize: "10Gi",
-          resources: { cpu: "500m", memory: "1Gi" },
-        },
-      },
-    },
-  );
+  await cp.kube.request("POST", resourcePath(KINDS.MySQLCluster, namespace), {
+    body: clusterManifest(namespace, "db", {
+      version: "8.4",
+      replicas: 3,
+      storageSize: "10Gi",
+      resources: { cpu: "500m", memory: "1Gi" },
+    }),
+  });
 });
 let converged = 0;
 let convergeMs = 0;
@@ -161,7 +126,7 @@ async function withStatus(): Promise<number> {
     {
       items: { metadata: { namespace: string }; status?: { phase?: string } }[];
     }
-  >("GET", "/apis/database.example.com/v1/mysqlclusters");
+  >("GET", resourcePath(KINDS.MySQLCluster));
   return list.items.filter((c) =>
     c.metadata.namespace.startsWith(`${PREFIX}-`) && c.status?.phase
   ).length;
@@ -194,15 +159,7 @@ const reopened = watchesOpened - 2;
 let repairMs: number | undefined;
 if (converged < N) {
   const t0 = performance.now();
-  const response = await postEvent(
-    fn.url,
-    resyncEvent(
-      "/apis/v1/namespaces/mysql-operator/pingsources/mysql-pending",
-      {
-        reason: "pending",
-      },
-    ),
-  );
+  const response = await postEvent(fn.url, pingEvent("pending"));
   await response.body?.cancel();
   repairMs = performance.now() - t0;
   converged = await withStatus();
@@ -215,12 +172,7 @@ const before = (await handledAt()).length;
 await delay(10_000);
 const lines = await handledAt();
 const idle = lines.length - before;
-const hwm = await new Deno.Command("sh", {
-  args: ["-c", `grep VmHWM /proc/${fn.process.pid}/status`],
-}).output();
-const peakMiB =
-  Number(/(\d+)/.exec(new TextDecoder().decode(hwm.stdout))?.[1]) /
-  1024;
+const peakMiB = await peakRssMiB(fn.process.pid);
 
 const byOutcome = new Map<string, number[]>();
 for (const line of lines) {
@@ -255,7 +207,7 @@ const [apiserver, etcd, fnCpu, adapters] = cpuAfter.map((v, i) =>
   (v - cpuBefore[i]!).toFixed(1)
 );
 console.log(
-  `  CPU until converged: kube-apiserver ${apiserver} s, etcd ${etcd} s, function ${fnCpu} s, adapters ${adapters} s (2 cores; the creations' own requests included)`,
+  `  CPU until converged: kube-apiserver ${apiserver} s, etcd ${etcd} s, function ${fnCpu} s, adapters ${adapters} s (${navigator.hardwareConcurrency} cores; the creations' own requests included)`,
 );
 for (const [outcome, ms] of [...byOutcome].sort()) {
   console.log(

@@ -2,8 +2,9 @@
  * `deno task bench` (sixth part): the resync at scale — `BENCH_RESYNC_CLUSTERS`
  * (default 10,000) clusters in namespaces of 100, never reconciled, then
  * resync events as the PingSource sends them, to the function as its image
- * runs it (its memory settings, `RESYNC_BUDGET_SECONDS` as knative/ sets
- * it, or `BENCH_RESYNC_BUDGET_SECONDS`), spans to a local OTLP receiver.
+ * runs it (its memory settings, `RESYNC_BUDGET_SECONDS` as
+ * knative/base/service.yaml sets it, or `BENCH_RESYNC_BUDGET_SECONDS`),
+ * spans to a local OTLP receiver.
  * Reports per resync: time, clusters done and changed, whether the budget
  * stopped it and where the next one resumes, the answer's size, spans and
  * export requests; then a resync of the converged clusters (no write), a
@@ -13,17 +14,28 @@
  * @module
  */
 
+import { KINDS } from "../../lib/core/kinds.ts";
+import { resourcePath } from "../../lib/kube/api.ts";
 import { unconverged } from "../harness/cluster_state.ts";
-import { postEvent, resyncEvent } from "../harness/events.ts";
+import { pingEvent, type PingReason, postEvent } from "../harness/events.ts";
 import { startFunction } from "../harness/function_process.ts";
 import { prepareImageRun } from "../harness/image_run.ts";
+import { knativeServiceEnv } from "../harness/knative_base.ts";
+import { peakRssMiB } from "../harness/measure.ts";
 import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
 import { startOtlpReceiver } from "../harness/otlp_receiver.ts";
-import { delay } from "../harness/wait.ts";
+import { delay, pool } from "../harness/wait.ts";
 
 const N = Number(Deno.env.get("BENCH_RESYNC_CLUSTERS") ?? "10000");
 const PER_NAMESPACE = 100;
-const budget = Deno.env.get("BENCH_RESYNC_BUDGET_SECONDS");
+const budgetOverride = Deno.env.get("BENCH_RESYNC_BUDGET_SECONDS") || undefined;
+const budget = budgetOverride ??
+  (await knativeServiceEnv()).RESYNC_BUDGET_SECONDS;
+if (budget === undefined) {
+  throw new Error(
+    "knative/base/service.yaml sets no RESYNC_BUDGET_SECONDS: set BENCH_RESYNC_BUDGET_SECONDS",
+  );
+}
 
 await using cp = await startOperatorBed("bench");
 const image = await prepareImageRun(cp);
@@ -34,19 +46,10 @@ await using fn = await startFunction(cp, {
     ...image.env,
     LOG_LEVEL: "info",
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    ...(budget ? { RESYNC_BUDGET_SECONDS: budget } : {}),
+    RESYNC_BUDGET_SECONDS: budget,
   },
   image,
 });
-
-async function pool<T>(items: T[], k: number, f: (x: T) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: k }, async () => {
-      while (next < items.length) await f(items[next++]!);
-    }),
-  );
-}
 
 const namespaces = Array.from(
   { length: Math.ceil(N / PER_NAMESPACE) },
@@ -67,11 +70,9 @@ await pool(
 );
 let created = 0;
 await pool(clusters, 32, async ({ namespace, name }) => {
-  await cp.kube.request(
-    "POST",
-    `/apis/database.example.com/v1/namespaces/${namespace}/mysqlclusters`,
-    { body: clusterManifest(namespace, name) },
-  );
+  await cp.kube.request("POST", resourcePath(KINDS.MySQLCluster, namespace), {
+    body: clusterManifest(namespace, name),
+  });
   if (++created % 1000 === 0) {
     console.error(`  created ${created}/${N} clusters`);
   }
@@ -79,29 +80,22 @@ await pool(clusters, 32, async ({ namespace, name }) => {
 console.log(
   `\nresync at scale: ${N} clusters in ${namespaces.length} namespaces (created in ${
     ((performance.now() - started) / 1000).toFixed(0)
-  } s), the function as its image runs it, RESYNC_BUDGET_SECONDS ${
-    budget ?? "240 (knative/)"
-  }`,
+  } s), the function as its image runs it, RESYNC_BUDGET_SECONDS ${budget} (${
+    budgetOverride === undefined
+      ? "knative/base/service.yaml"
+      : "BENCH_RESYNC_BUDGET_SECONDS"
+  })`,
 );
 
 /** VmHWM of the function, MiB. */
-async function peakMiB(): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${fn.process.pid}/status`);
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) / 1024;
-}
+const peakMiB = () => peakRssMiB(fn.process.pid);
 
 // deno-lint-ignore no-explicit-any
-async function resync(reason: "resync" | "pending"): Promise<any> {
+async function resync(reason: PingReason): Promise<any> {
   const spans = receiver.spans.length;
   const exports = receiver.bodies.length;
   const started = performance.now();
-  const response = await postEvent(
-    fn.url,
-    resyncEvent(
-      `/apis/v1/namespaces/mysql-operator/pingsources/mysql-${reason}`,
-      { reason },
-    ),
-  );
+  const response = await postEvent(fn.url, pingEvent(reason));
   const text = await response.text();
   const ms = performance.now() - started;
   if (response.status !== 200) {
@@ -150,10 +144,7 @@ await resync("pending");
 const abandon = new AbortController();
 const sent = postEvent(
   fn.url,
-  resyncEvent(
-    "/apis/v1/namespaces/mysql-operator/pingsources/mysql-resync",
-    { reason: "resync" },
-  ),
+  pingEvent("resync"),
   "binary",
   undefined,
   abandon.signal,

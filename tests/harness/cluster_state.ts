@@ -2,37 +2,39 @@
  * What a namespace's MySQLClusters and their children look like, for fault
  * scenarios: which clusters have not converged, a normalized picture of
  * the whole (to compare two runs of one scenario) and every object's
- * resourceVersion (to see that nothing was written again).
+ * resourceVersion (to see that nothing was written again); and a reset to
+ * the state before any event was handled.
  *
  * @module
  */
 
-import type { KubeObject } from "../../lib/core/objects.ts";
+import { type ApiKind, KINDS } from "../../lib/core/kinds.ts";
 import { FIELD_MANAGER } from "../../lib/core/labels.ts";
+import { DEFAULTS } from "../../lib/core/mysql_cluster_schema.ts";
+import type { KubeObject } from "../../lib/core/objects.ts";
+import { resourcePath } from "../../lib/kube/api.ts";
 import type { KubeHttp } from "../../lib/kube/http.ts";
 
-const CLUSTERS = "/apis/database.example.com/v1/namespaces/NS/mysqlclusters";
-
-/** The kinds the operator makes for a cluster, by list path. */
-const CHILDREN: Record<string, string> = {
-  ConfigMap: "/api/v1/namespaces/NS/configmaps",
-  Secret: "/api/v1/namespaces/NS/secrets",
-  Service: "/api/v1/namespaces/NS/services",
-  StatefulSet: "/apis/apps/v1/namespaces/NS/statefulsets",
-  PodDisruptionBudget: "/apis/policy/v1/namespaces/NS/poddisruptionbudgets",
-};
+/** The kinds the operator makes for a cluster. */
+const CHILDREN: readonly ApiKind[] = [
+  KINDS.ConfigMap,
+  KINDS.Secret,
+  KINDS.Service,
+  KINDS.StatefulSet,
+  KINDS.PodDisruptionBudget,
+];
 
 // deno-lint-ignore no-explicit-any
 type Loose = any;
 
 async function list(
   kube: KubeHttp,
-  path: string,
+  kind: ApiKind,
   namespace: string,
 ): Promise<Loose[]> {
   const answer = await kube.request<{ items: Loose[] }>(
     "GET",
-    path.replace("NS", namespace),
+    resourcePath(kind, namespace),
   );
   return answer.items;
 }
@@ -51,6 +53,38 @@ export function made(object: KubeObject): boolean {
 }
 
 /**
+ * Deletes what the operator made for `namespace`'s clusters (see
+ * {@linkcode made}) and clears the clusters' status: as if no event of
+ * them had ever been handled.
+ */
+export async function reset(kube: KubeHttp, namespace: string): Promise<void> {
+  for (const kind of CHILDREN) {
+    for (const item of await list(kube, kind, namespace)) {
+      if (!made(item)) continue;
+      await kube.request(
+        "DELETE",
+        resourcePath(kind, namespace, item.metadata.name),
+      );
+    }
+  }
+  for (const cluster of await list(kube, KINDS.MySQLCluster, namespace)) {
+    await kube.request(
+      "PATCH",
+      resourcePath(
+        KINDS.MySQLCluster,
+        namespace,
+        cluster.metadata.name,
+        "status",
+      ),
+      {
+        body: { status: null },
+        contentType: "application/merge-patch+json",
+      },
+    );
+  }
+}
+
+/**
  * The clusters of `namespace` that have not converged: no phase, a status
  * for an older generation, or a StatefulSet whose replicas differ from the
  * spec's.
@@ -60,8 +94,8 @@ export async function unconverged(
   namespace: string,
 ): Promise<string[]> {
   const [clusters, statefulSets] = await Promise.all([
-    list(kube, CLUSTERS, namespace),
-    list(kube, CHILDREN.StatefulSet!, namespace),
+    list(kube, KINDS.MySQLCluster, namespace),
+    list(kube, KINDS.StatefulSet, namespace),
   ]);
   const replicas = new Map<string, number>(
     statefulSets.map((s) => [s.metadata.name, s.spec.replicas]),
@@ -69,7 +103,7 @@ export async function unconverged(
   return clusters.filter((c) =>
     !c.status?.phase ||
     c.status.observedGeneration !== c.metadata.generation ||
-    replicas.get(c.metadata.name) !== (c.spec.replicas ?? 3)
+    replicas.get(c.metadata.name) !== (c.spec.replicas ?? DEFAULTS.replicas)
   ).map((c) => c.metadata.name as string);
 }
 
@@ -130,11 +164,11 @@ export async function namespaceState(
   const normalized: Record<string, unknown> = {};
   const versions: Record<string, string> = {};
   const lists = await Promise.all([
-    list(kube, CLUSTERS, namespace).then((items) =>
-      ["MySQLCluster", items] as const
+    list(kube, KINDS.MySQLCluster, namespace).then((items) =>
+      [KINDS.MySQLCluster.kind, items] as const
     ),
-    ...Object.entries(CHILDREN).map(async ([kind, path]) =>
-      [kind, (await list(kube, path, namespace)).filter(made)] as const
+    ...CHILDREN.map(async (kind) =>
+      [kind.kind, (await list(kube, kind, namespace)).filter(made)] as const
     ),
   ]);
   for (const [kind, items] of lists) {
@@ -147,11 +181,15 @@ export async function namespaceState(
   return { normalized, versions };
 }
 
-/** One successful write of a Secret, from the apiserver's audit log. */
+/**
+ * One write of a Secret from the apiserver's audit log, whether it
+ * succeeded or not (see `code`).
+ */
 export interface SecretWrite {
   verb: string;
   namespace: string;
   name: string;
+  /** The answer's HTTP status (0 when the audit has none). */
   code: number;
   /** Who wrote: the client's user agent. */
   userAgent: string;
@@ -179,7 +217,8 @@ export async function secretWrites(
     writes.push({
       verb: event.verb,
       namespace: ref.namespace,
-      // a create names its object in the body: the audit has it from the response
+      // a create names its object in the body, not the path: the apiserver
+      // fills objectRef.name from the request object
       name: ref.name ?? "",
       code: event.responseStatus?.code ?? 0,
       userAgent: event.userAgent ?? "",

@@ -16,12 +16,16 @@ export interface Answer {
   /** HTTP status; 0: the connection failed. */
   status: number;
   ms: number;
+  /** The answer's body; with status 0, the fetch error and its cause. */
   body: string;
 }
 
 /** One event as the relay received it. */
 export interface RelayedEvent {
-  /** The headers that make the CloudEvent (ce-*, content-type, authorization). */
+  /**
+   * The headers that make the CloudEvent and what the sender adds to it:
+   * ce-*, content-type, authorization, kn-namespace, traceparent.
+   */
   headers: Record<string, string>;
   body: string;
   /** Dropped by the relay: never reached a function. */
@@ -75,11 +79,16 @@ export async function redeliver(
       body,
     };
   } catch (error) {
+    // Deno says only "fetch failed"; why (refused, closed mid-request…) is
+    // in the cause
+    const cause = (error as Error).cause;
     return {
       target: url,
       status: 0,
       ms: performance.now() - started,
-      body: String(error),
+      body: cause === undefined
+        ? String(error)
+        : `${error}: ${cause instanceof Error ? cause.message : String(cause)}`,
     };
   }
 }
@@ -116,9 +125,9 @@ export class EventRelay {
     this.#options = { ...this.#options, ...options };
   }
 
-  /** Every answer of every delivery so far. */
-  answers(): Answer[] {
-    return this.events.flatMap((e) => e.answers);
+  /** Every answer of every delivery of the events from the `from`th on. */
+  answers(from = 0): Answer[] {
+    return this.events.slice(from).flatMap((e) => e.answers);
   }
 
   async #handle(request: Request): Promise<Response> {

@@ -14,9 +14,16 @@ import { CloudEvent, HTTP } from "cloudevents";
 /** The ApiServerSource verbs. */
 export type ResourceVerb = "add" | "update" | "delete";
 
+/** Why a PingSource of knative/ pings: its name is `mysql-<reason>`. */
+export type PingReason = "resync" | "pending";
+
+/** The `source` of the events of the PingSource `mysql-<reason>` (as in knative/). */
+export function pingSourceOf(reason: PingReason): string {
+  return `/apis/v1/namespaces/mysql-operator/pingsources/mysql-${reason}`;
+}
+
 /** The PingSource the resync events come from (as in knative/). */
-export const RESYNC_SOURCE =
-  "/apis/v1/namespaces/mysql-operator/pingsources/mysql-resync";
+export const RESYNC_SOURCE: string = pingSourceOf("resync");
 
 function plural(kind: string): string {
   const lower = kind.toLowerCase();
@@ -79,7 +86,7 @@ export function clusterUpdateEvent(
 
 /**
  * The event a PingSource sends: by default the resync's; `source` and
- * `data` of another PingSource (e.g. the pending clusters' one).
+ * `data` of another PingSource (knative/'s two: {@linkcode pingEvent}).
  */
 export function resyncEvent(
   source = RESYNC_SOURCE,
@@ -94,6 +101,29 @@ export function resyncEvent(
 }
 
 /**
+ * The event the PingSource `mysql-<reason>` of knative/ sends: the full
+ * resync (every 10 min) or the pending one (every minute), `{reason}` as
+ * data.
+ */
+export function pingEvent(reason: PingReason): CloudEvent<unknown> {
+  return resyncEvent(pingSourceOf(reason), { reason });
+}
+
+/** The HTTP headers and body that carry `event` in the given content mode. */
+export function encodeEvent(
+  event: CloudEvent<unknown>,
+  mode: "binary" | "structured" = "binary",
+): { headers: Record<string, string>; body: string } {
+  const message = mode === "binary"
+    ? HTTP.binary(event)
+    : HTTP.structured(event);
+  return {
+    headers: { ...message.headers as Record<string, string> },
+    body: message.body as string,
+  };
+}
+
+/**
  * POSTs `event` to `url` in the given content mode, with `token` as the
  * sender's bearer token when given; the body is left to the caller.
  * `signal` abandons the request (a sender that gives up).
@@ -105,15 +135,12 @@ export function postEvent(
   token?: string,
   signal?: AbortSignal,
 ): Promise<Response> {
-  const message = mode === "binary"
-    ? HTTP.binary(event)
-    : HTTP.structured(event);
-  const headers = { ...message.headers as Record<string, string> };
+  const { headers, body } = encodeEvent(event, mode);
   if (token) headers.authorization = `Bearer ${token}`;
   return fetch(url, {
     method: "POST",
     headers,
-    body: message.body as string,
+    body,
     ...(signal ? { signal } : {}),
   });
 }

@@ -19,3 +19,22 @@ export async function rssMiB(pid: number): Promise<number> {
   }).output();
   return Number(new TextDecoder().decode(out.stdout).trim()) / 1024;
 }
+
+/**
+ * Peak resident memory (VmHWM) of a process in MiB, from its
+ * `/proc/<pid>/status` read by `grep` (for the same reason as
+ * {@linkcode rssMiB}).
+ */
+export async function peakRssMiB(pid: number): Promise<number> {
+  const out = await new Deno.Command("grep", {
+    args: ["VmHWM", `/proc/${pid}/status`],
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const kib = /VmHWM:\s+(\d+)/.exec(decode(out.stdout))?.[1];
+  if (kib === undefined) {
+    throw new Error(
+      `no VmHWM for process ${pid}: ${decode(out.stderr).trim() || "no line"}`,
+    );
+  }
+  return Number(kib) / 1024;
+}

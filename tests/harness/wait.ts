@@ -34,3 +34,20 @@ export async function eventually<T>(
     await delay(intervalMs);
   }
 }
+
+/**
+ * Calls `f` on every item of `items`, at most `k` calls at a time, in
+ * order of start; resolves once all have (rejects with the first failure).
+ */
+export async function pool<T>(
+  items: readonly T[],
+  k: number,
+  f: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: k }, async () => {
+      while (next < items.length) await f(items[next++]!);
+    }),
+  );
+}

@@ -10,84 +10,47 @@
 
 import assert from "node:assert/strict";
 import { childNames } from "../../lib/core/child_names.ts";
-import {
-  type ApiServerSourceAdapter,
-  startAdapter,
-} from "../harness/adapter.ts";
+import { KINDS } from "../../lib/core/kinds.ts";
+import { resourcePath } from "../../lib/kube/api.ts";
 import { applyObjects } from "../harness/apply.ts";
 import {
-  made,
   namespaceState,
+  reset,
   secretWrites,
   unconverged,
 } from "../harness/cluster_state.ts";
 import type { ControlPlane } from "../harness/control_plane.ts";
 import {
+  type Answer,
   EventRelay,
   redeliver,
   type RelayedEvent,
   seeded,
   shuffled,
 } from "../harness/event_relay.ts";
-import { postEvent, resyncEvent } from "../harness/events.ts";
+import {
+  encodeEvent,
+  pingEvent,
+  type PingReason,
+  postEvent,
+} from "../harness/events.ts";
 import {
   type FunctionProcess,
   startFunction,
 } from "../harness/function_process.ts";
 import { type ImageRun, prepareImageRun } from "../harness/image_run.ts";
+import { startKnativeSources } from "../harness/knative_base.ts";
 import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
-import { delay, eventually } from "../harness/wait.ts";
+import { delay, eventually, pool } from "../harness/wait.ts";
 
 // deno-lint-ignore no-explicit-any
 type Loose = any;
 
-const CLUSTERS = (ns: string) =>
-  `/apis/database.example.com/v1/namespaces/${ns}/mysqlclusters`;
+const CLUSTERS = (ns: string) => resourcePath(KINDS.MySQLCluster, ns);
 
-/** The two sources of knative/base/sources.yaml, as adapters. */
-async function startSources(
-  cp: ControlPlane,
-  sink: string,
-): Promise<
-  { clusters: ApiServerSourceAdapter; statefulSets: ApiServerSourceAdapter }
-> {
-  const all = (gvr: { Group: string; Version: string; Resource: string }) => ({
-    namespaces: [],
-    allNamespaces: true,
-    resources: [{ gvr, selector: "" }],
-    mode: "Resource" as const,
-  });
-  const clusters = await startAdapter(cp, {
-    name: "clusters",
-    namespace: "mysql-operator",
-    sourceConfig: all({
-      Group: "database.example.com",
-      Version: "v1",
-      Resource: "mysqlclusters",
-    }),
-    sink,
-  });
-  const statefulSets = await startAdapter(cp, {
-    name: "statefulsets",
-    namespace: "mysql-operator",
-    sourceConfig: {
-      ...all({ Group: "apps", Version: "v1", Resource: "statefulsets" }),
-      owner: { apiVersion: "database.example.com/v1", kind: "MySQLCluster" },
-    },
-    sink,
-  });
-  return { clusters, statefulSets };
-}
-
-/** `items` through `f`, `k` at a time. */
-async function pool<T>(items: T[], k: number, f: (x: T) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: k }, async () => {
-      while (next < items.length) await f(items[next++]!);
-    }),
-  );
-}
+// the ApiServerSources of knative/base/sources.yaml, run as adapters
+const CLUSTERS_SOURCE = "mysql-clusters";
+const STATEFULSETS_SOURCE = "mysql-statefulsets";
 
 const inNamespace = (ns: string) => (event: RelayedEvent) =>
   event.headers["ce-namespace"] === ns;
@@ -118,89 +81,57 @@ async function quiet(relay: EventRelay, quietMs = 2_000, timeoutMs = 120_000) {
   throw new Error(`events still arriving after ${timeoutMs} ms`);
 }
 
-/** Creates `names` in `ns`, 8 at a time. */
-function createClusters(
-  cp: ControlPlane,
-  ns: string,
-  names: string[],
-  spec?: Record<string, unknown>,
-) {
+/** Creates `names` in `ns` (3-replica clusters), 8 at a time. */
+function createClusters(cp: ControlPlane, ns: string, names: string[]) {
   return pool(names, 8, (name) =>
     cp.kube.request("POST", CLUSTERS(ns), {
-      body: clusterManifest(
-        ns,
-        name,
-        spec ?? {
-          version: "8.4",
-          storageSize: "1Gi",
-          replicas: 3,
-        },
-      ),
+      body: clusterManifest(ns, name),
     }));
 }
 
+/** A merge patch of a cluster. */
+function patch(
+  cp: ControlPlane,
+  ns: string,
+  name: string,
+  body: Record<string, unknown>,
+) {
+  return cp.kube.request(
+    "PATCH",
+    resourcePath(KINDS.MySQLCluster, ns, name),
+    { body, contentType: "application/merge-patch+json" },
+  );
+}
+
 function scale(cp: ControlPlane, ns: string, name: string, replicas: number) {
-  return cp.kube.request("PATCH", `${CLUSTERS(ns)}/${name}`, {
-    body: { spec: { replicas } },
-    contentType: "application/merge-patch+json",
-  });
+  return patch(cp, ns, name, { spec: { replicas } });
 }
 
 /** A resync as the PingSource sends it (`pending`: the per-minute one). */
-async function ping(fn: FunctionProcess, reason: "resync" | "pending") {
+async function ping(fn: FunctionProcess, reason: PingReason) {
   const started = performance.now();
-  const response = await postEvent(
-    fn.url,
-    resyncEvent(
-      `/apis/v1/namespaces/mysql-operator/pingsources/mysql-${reason}`,
-      {
-        reason,
-      },
-    ),
-  );
+  const response = await postEvent(fn.url, pingEvent(reason));
   const body = await response.json();
   assert.equal(response.status, 200, JSON.stringify(body));
   return { body, ms: performance.now() - started };
 }
 
-/** Deletes the children of `ns`'s clusters and clears their status. */
-async function reset(cp: ControlPlane, ns: string) {
-  const paths = [
-    `/api/v1/namespaces/${ns}/configmaps`,
-    `/api/v1/namespaces/${ns}/secrets`,
-    `/api/v1/namespaces/${ns}/services`,
-    `/apis/apps/v1/namespaces/${ns}/statefulsets`,
-    `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`,
-  ];
-  for (const path of paths) {
-    const { items } = await cp.kube.request<{ items: Loose[] }>("GET", path);
-    for (const item of items) {
-      if (!made(item)) continue;
-      await cp.kube.request("DELETE", `${path}/${item.metadata.name}`);
-    }
-  }
-  const { items } = await cp.kube.request<{ items: Loose[] }>(
-    "GET",
-    CLUSTERS(ns),
-  );
-  for (const cluster of items) {
-    await cp.kube.request(
-      "PATCH",
-      `${CLUSTERS(ns)}/${cluster.metadata.name}/status`,
-      {
-        body: { status: null },
-        contentType: "application/merge-patch+json",
-      },
-    );
-  }
-}
-
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** The answers of `events` that are not 2xx and not retryable (502/503). */
-function refused(events: RelayedEvent[]) {
-  return events.flatMap((e) => e.answers).filter((a) =>
-    a.status >= 300 && a.status !== 502 && a.status !== 503 && a.status !== 0
+/**
+ * Whether an answer tells the sender to try again later: 502, 503, or no
+ * connection at all because nothing listened (refused; a connection cut
+ * mid-request is not retryable: the request may have been half handled).
+ */
+function retryable(answer: Answer): boolean {
+  return answer.status === 502 || answer.status === 503 ||
+    (answer.status === 0 && /connection refused/i.test(answer.body));
+}
+
+/** The answers of `relay`'s events from the `from`th on that are not 2xx and not retryable. */
+function refused(relay: EventRelay, from: number) {
+  return relay.answers(from).filter((a) =>
+    (a.status < 200 || a.status >= 300) && !retryable(a)
   );
 }
 
@@ -215,11 +146,27 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
     });
   let fn = await start("faults");
   await using relay = new EventRelay({ targets: [fn.url] });
-  let sources = await startSources(cp, relay.url);
+  let sources = await startKnativeSources(cp, relay.url, [
+    CLUSTERS_SOURCE,
+    STATEFULSETS_SOURCE,
+  ]);
   const namespace = (name: string) =>
     applyObjects(cp.kube, [
       { apiVersion: "v1", kind: "Namespace", metadata: { name } },
     ]);
+  /** Resolves once every cluster of `ns` has converged. */
+  const converges = (
+    ns: string,
+    what: string,
+    timeoutMs: number,
+    intervalMs?: number,
+  ) =>
+    eventually(
+      what,
+      async () => assert.deepEqual(await unconverged(cp.kube, ns), []),
+      timeoutMs,
+      intervalMs,
+    );
 
   await t.step(
     "replay: 1×, 3×, 10×, in order and shuffled → the same end state, then no write",
@@ -232,34 +179,17 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
           storageSize: "1Gi",
           replicas: 1,
         }),
-        clusterManifest(ns, "r2", {
-          version: "8.4",
-          storageSize: "1Gi",
-          replicas: 3,
-        }),
-        clusterManifest(ns, "r3", {
-          version: "8.4",
-          storageSize: "1Gi",
-          replicas: 3,
-        }),
+        clusterManifest(ns, "r2"),
+        clusterManifest(ns, "r3"),
       ]);
-      await eventually(
-        "created",
-        async () => assert.deepEqual(await unconverged(cp.kube, ns), []),
-        30_000,
-      );
+      await converges(ns, "created", 30_000);
       await quiet(relay);
       await scale(cp, ns, "r2", 5);
       await scale(cp, ns, "r1", 0);
-      await cp.kube.request("PATCH", `${CLUSTERS(ns)}/r3`, {
-        body: { spec: { resources: { cpu: "1", memory: "2Gi" } } },
-        contentType: "application/merge-patch+json",
+      await patch(cp, ns, "r3", {
+        spec: { resources: { cpu: "1", memory: "2Gi" } },
       });
-      await eventually(
-        "changed",
-        async () => assert.deepEqual(await unconverged(cp.kube, ns), []),
-        30_000,
-      );
+      await converges(ns, "changed", 30_000);
       await quiet(relay);
       const recorded = relay.events.slice(from).filter(inNamespace(ns));
       assert.ok(recorded.length >= 10, `${recorded.length} events recorded`);
@@ -271,7 +201,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       const figures: string[] = [];
       for (const times of [1, 3, 10]) {
         for (const order of ["in order", "shuffled"] as const) {
-          await reset(cp, ns);
+          await reset(cp.kube, ns);
           // each event `times` times in a row (as retries deliver it), or
           // all of them in a random order
           const repeated = recorded.flatMap((e) =>
@@ -338,6 +268,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       relay.set({ drop: undefined });
       const events = relay.events.filter(inNamespace(ns));
       const dropped = events.filter((e) => e.dropped).length;
+      assert.ok(dropped > 0, `none of ${events.length} events dropped`);
       const before = await unconverged(cp.kube, ns);
       const { body, ms } = await ping(fn, "resync");
       assert.deepEqual(await unconverged(cp.kube, ns), [], "after one resync");
@@ -357,21 +288,18 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       await namespace(ns);
       const first = Array.from({ length: 10 }, (_, i) => `a${i}`);
       await createClusters(cp, ns, first);
-      await eventually(
-        "first converged",
-        async () => assert.deepEqual(await unconverged(cp.kube, ns), []),
-        60_000,
-      );
+      await converges(ns, "first converged", 60_000);
       // nothing in flight: an event of a creation would take up pending ones
       await quiet(relay);
-      await sources.clusters.stop();
+      await sources[CLUSTERS_SOURCE].stop();
       const whileDown = Array.from({ length: 10 }, (_, i) => `b${i}`);
       await createClusters(cp, ns, whileDown);
       await pool(first.slice(0, 5), 4, (name) => scale(cp, ns, name, 5));
       const restarted = performance.now();
+      // the clusters' adapter only: the StatefulSets' one still runs
       sources = {
         ...sources,
-        clusters: (await startSources(cp, relay.url)).clusters,
+        ...await startKnativeSources(cp, relay.url, [CLUSTERS_SOURCE]),
       };
       await quiet(relay, 3_000);
       const lost = await unconverged(cp.kube, ns);
@@ -415,16 +343,11 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       const names = Array.from({ length: 200 }, (_, i) => `p${i}`);
       const started = performance.now();
       await createClusters(cp, ns, names);
-      await eventually(
-        "200 converged",
-        async () => assert.deepEqual(await unconverged(cp.kube, ns), []),
-        180_000,
-        500,
-      );
+      await converges(ns, "200 converged", 180_000, 500);
       const convergedMs = performance.now() - started;
       await quiet(relay, 3_000);
       relay.set({ targets: [fn.url], fanOut: false });
-      const answers = relay.events.slice(from).flatMap((e) => e.answers);
+      const answers = relay.answers(from);
       const failed = answers.filter((a) => a.status >= 500 || a.status === 0);
       assert.deepEqual(
         failed.map((a) => `${a.status} ${a.body}`),
@@ -437,7 +360,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       const byName = Map.groupBy(writes, (w) => w.name);
       const { items: secrets } = await cp.kube.request<{ items: Loose[] }>(
         "GET",
-        `/api/v1/namespaces/${ns}/secrets`,
+        resourcePath(KINDS.Secret, ns),
       );
       assert.equal(secrets.length, 200);
       for (const secret of secrets) {
@@ -473,11 +396,13 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       await old.stop();
       assert.equal(old.process.exitStatus?.code, 0, "a graceful exit");
       await creating;
-      // status is the last write of a pass: a cluster with one has all its children
+      // status is the last write of a pass: a cluster with one has all its
+      // children, the three Services and the budget of its 3 replicas too
       const clusters =
         (await cp.kube.request<{ items: Loose[] }>("GET", CLUSTERS(ns))).items;
       const children = await namespaceState(cp.kube, ns);
       for (const cluster of clusters.filter((c) => c.status?.phase)) {
+        assert.equal(cluster.spec.replicas, 3);
         const names = childNames(cluster);
         for (
           const child of [
@@ -485,7 +410,9 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
             `ConfigMap/${names.configMap}`,
             `Service/${names.headlessService}`,
             `Service/${names.clientService}`,
+            `Service/${names.readService}`,
             `StatefulSet/${names.statefulSet}`,
+            `PodDisruptionBudget/${names.podDisruptionBudget}`,
           ]
         ) {
           assert.ok(
@@ -499,14 +426,13 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
         }
       }
       const reconciledBefore = clusters.filter((c) => c.status?.phase).length;
+      assert.ok(reconciledBefore > 0, "no cluster reconciled before the exit");
       fn = await start("faults-after-term");
       relay.set({ targets: [fn.url] });
       await quiet(relay, 3_000);
-      const toOld = relay.events.slice(from).flatMap((e) => e.answers).filter((
-        a,
-      ) => a.target === old.url);
+      const toOld = relay.answers(from).filter((a) => a.target === old.url);
       assert.deepEqual(
-        refused(relay.events.slice(from)).map((a) => `${a.status} ${a.body}`),
+        refused(relay, from).map((a) => `${a.status} ${a.body}`),
         [],
       );
       const pending = await ping(fn, "pending");
@@ -515,9 +441,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
         `SIGTERM: 40 clusters, ${toOld.length} deliveries to the stopping instance (${
           toOld.filter((a) => a.status === 200).length
         } answered 200, ${
-          toOld.filter((a) =>
-            a.status === 0 || a.status === 502 || a.status === 503
-          ).length
+          toOld.filter(retryable).length
         } refused retryably, none 500), ${reconciledBefore} reconciled before it exited 0, none half written; the next instance and a pending resync (${
           fmt(pending.ms)
         }) converged the rest`,
@@ -549,17 +473,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       try {
         const sample = relay.events.slice(from).filter(inNamespace(ns));
         for (const event of sample.slice(0, 8)) await send(event);
-        await send({
-          headers: {
-            "ce-specversion": "1.0",
-            "ce-id": "outage",
-            "ce-source":
-              "/apis/v1/namespaces/mysql-operator/pingsources/mysql-resync",
-            "ce-type": "dev.knative.sources.ping",
-            "content-type": "application/json",
-          },
-          body: '{"reason":"resync"}',
-        });
+        await send(encodeEvent(pingEvent("resync")));
       } finally {
         await cp.startApiserver();
       }
@@ -576,7 +490,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
       assert.ok(slowest < 11_000, `an answer took ${slowest} ms`);
       await quiet(relay, 3_000);
       assert.deepEqual(
-        refused(relay.events.slice(from)).map((a) => `${a.status} ${a.body}`),
+        refused(relay, from).map((a) => `${a.status} ${a.body}`),
         [],
       );
       const before = await unconverged(cp.kube, ns);
@@ -594,7 +508,7 @@ Deno.test("faults: replayed, lost, undelivered events; two instances; SIGTERM; a
     },
   );
 
-  await sources.clusters.stop();
-  await sources.statefulSets.stop();
+  await sources[CLUSTERS_SOURCE].stop();
+  await sources[STATEFULSETS_SOURCE].stop();
   await fn.stop();
 });

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { CloudEvent, HTTP } from "cloudevents";
 import { createHandler } from "../../functions/handler.ts";
+import { FIELD_MANAGER } from "../../lib/core/labels.ts";
 import { permissionTable } from "../../lib/kube/api.ts";
 import { KubeApiError, KubeHttp } from "../../lib/kube/http.ts";
 import { PermissionSet } from "../../lib/kube/permissions.ts";
@@ -27,6 +28,15 @@ const CORE = `/api/v1/namespaces/${NS}`;
 const STS = `/apis/apps/v1/namespaces/${NS}/statefulsets`;
 const PDB = `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`;
 const CLUSTERS = `/apis/database.example.com/v1/namespaces/${NS}/mysqlclusters`;
+
+/** The request options of a JSON merge patch of `body` (with `query`). */
+function merge(body: Record<string, unknown>, query?: Record<string, string>) {
+  return {
+    body,
+    contentType: "application/merge-patch+json",
+    ...(query ? { query } : {}),
+  };
+}
 
 Deno.test("trust boundary: the function acts only on what its clusters own", async (t) => {
   await using cp = await startOperatorBed(NS);
@@ -217,10 +227,7 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
           "change a cluster's spec",
           "PATCH",
           `${CLUSTERS}/db`,
-          {
-            body: { spec: { replicas: 9 } },
-            contentType: "application/merge-patch+json",
-          },
+          merge({ spec: { replicas: 9 } }),
         ],
         ["read a Secret", "GET", `${CORE}/secrets/db-credentials`, {}],
         ["create a pod", "POST", `${CORE}/pods`, {
@@ -243,39 +250,30 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
               spec: { replicas: 0 },
             },
             contentType: "application/apply-patch+yaml",
-            query: { fieldManager: "mysql-operator-fn", force: "true" },
+            query: { fieldManager: FIELD_MANAGER, force: "true" },
           },
         ],
         [
           "label someone else's pod",
           "PATCH",
           `${CORE}/pods/web-0`,
-          {
-            body: {
-              metadata: { labels: { "database.example.com/role": "primary" } },
-            },
-            contentType: "application/merge-patch+json",
-          },
+          merge({
+            metadata: { labels: { "database.example.com/role": "primary" } },
+          }),
         ],
         [
           "change another label of its own pod",
           "PATCH",
           `${CORE}/pods/db-0`,
-          {
-            body: {
-              metadata: { labels: { "app.kubernetes.io/instance": "web" } },
-            },
-            contentType: "application/merge-patch+json",
-          },
+          merge({
+            metadata: { labels: { "app.kubernetes.io/instance": "web" } },
+          }),
         ],
         [
           "annotate its own pod",
           "PATCH",
           `${CORE}/pods/db-0`,
-          {
-            body: { metadata: { annotations: { x: "y" } } },
-            contentType: "application/merge-patch+json",
-          },
+          merge({ metadata: { annotations: { x: "y" } } }),
         ],
         [
           "create a Secret that is not a cluster's credentials",
@@ -294,30 +292,20 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
           "change its own credentials",
           "PATCH",
           `${CORE}/secrets/db-credentials`,
-          {
-            body: { stringData: { "root-password": "x" } },
-            contentType: "application/merge-patch+json",
-          },
+          merge({ stringData: { "root-password": "x" } }),
         ],
         [
           "read someone else's Secret through a dry-run patch",
           "PATCH",
           `${CORE}/secrets/web-credentials`,
-          {
-            body: {},
-            contentType: "application/merge-patch+json",
-            query: { dryRun: "All" },
-          },
+          merge({}, { dryRun: "All" }),
         ],
         ["delete someone else's budget", "DELETE", `${PDB}/web`, {}],
         [
           "grow someone else's volume",
           "PATCH",
           `${CORE}/persistentvolumeclaims/data-web-0`,
-          {
-            body: { spec: { resources: { requests: { storage: "2Gi" } } } },
-            contentType: "application/merge-patch+json",
-          },
+          merge({ spec: { resources: { requests: { storage: "2Gi" } } } }),
         ],
       ];
       for (const [what, method, path, options] of attempts) {
@@ -332,19 +320,18 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
       }
       assert.deepEqual(await snapshot(), before, "nothing changed");
       // what it may do: its pods' role label, its Secret's metadata
-      await raw.request("PATCH", `${CORE}/pods/db-0`, {
-        body: {
+      await raw.request(
+        "PATCH",
+        `${CORE}/pods/db-0`,
+        merge({
           metadata: { labels: { "database.example.com/role": "primary" } },
-        },
-        contentType: "application/merge-patch+json",
-      });
+        }),
+      );
       const partial = await raw.request<Any>(
         "PATCH",
         `${CORE}/secrets/db-credentials`,
         {
-          body: {},
-          contentType: "application/merge-patch+json",
-          query: { dryRun: "All" },
+          ...merge({}, { dryRun: "All" }),
           accept:
             "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
         },
@@ -510,7 +497,7 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
       const secret = await get(`${CORE}/secrets/web-credentials`);
       assert.equal(
         secret.metadata.labels["app.kubernetes.io/managed-by"],
-        "mysql-operator-fn",
+        FIELD_MANAGER,
       );
     },
   );
