@@ -68,7 +68,7 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   });
   // TLS handshakes with the apiserver now, while the rest gets ready, not
   // on the first event's path
-  kube.warm(WARM_CONNECTIONS);
+  void kube.warm(WARM_CONNECTIONS);
   let telemetry: Telemetry;
   try {
     telemetry = startTelemetry();

@@ -37,14 +37,15 @@ import {
   SECRET_KEYS,
   SECRET_USER_KEYS,
 } from "./mysql_topology.ts";
-import type {
-  ConfigMap,
-  KubeObject,
-  PersistentVolumeClaim,
-  PodDisruptionBudget,
-  Secret,
-  Service,
-  StatefulSet,
+import {
+  compareStrings,
+  type ConfigMap,
+  type KubeObject,
+  type PersistentVolumeClaim,
+  type PodDisruptionBudget,
+  type Secret,
+  type Service,
+  type StatefulSet,
 } from "./objects.ts";
 import {
   canonicalQuantity,
@@ -471,7 +472,7 @@ export function volumeExpansions(
     }
   }
   return expansions.sort((a, b) =>
-    (a.claim.metadata?.name ?? "").localeCompare(b.claim.metadata?.name ?? "")
+    compareStrings(a.claim.metadata?.name ?? "", b.claim.metadata?.name ?? "")
   );
 }
 

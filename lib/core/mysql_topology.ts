@@ -8,7 +8,7 @@
 
 import type { MySQLCluster } from "./mysql_cluster.ts";
 import { GROUP } from "./mysql_cluster_schema.ts";
-import type { Pod, StatefulSet } from "./objects.ts";
+import { compareStrings, type Pod, type StatefulSet } from "./objects.ts";
 
 /** Keys of the credentials Secret's passwords, each generated once. */
 export const SECRET_KEYS = {
@@ -84,7 +84,7 @@ export function roleLabelPatches(
       patches.push({ name, role });
     }
   }
-  return patches.sort((a, b) => a.name.localeCompare(b.name));
+  return patches.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Whether a pod is Ready (its Ready condition is True). */

@@ -70,13 +70,25 @@ export function observedStatefulSet(
   ) as StatefulSet | undefined;
 }
 
-/** The reads after the cluster's, all at once. None for a cluster being deleted. */
+/**
+ * The reads sent together with the cluster's own: its children by name,
+ * which need nothing of the cluster but its namespace and name (one round
+ * trip less per pass). A cluster being deleted makes them wasted.
+ */
+export function childReads(namespace: string, name: string): Read[] {
+  // the children's names are derived from the cluster's name alone
+  const named = { metadata: { namespace, name } } as MySQLCluster;
+  return CHILDREN.map((child) => ({ op: "get", ref: childRef(child, named) }));
+}
+
+/**
+ * The reads after the cluster's, all at once: those of
+ * {@linkcode childReads}, and its pods above one replica. None for a
+ * cluster being deleted.
+ */
 export function readsFor(cluster: MySQLCluster): Read[] {
   if (cluster.metadata.deletionTimestamp) return [];
-  const reads: Read[] = CHILDREN.map((child) => ({
-    op: "get",
-    ref: childRef(child, cluster),
-  }));
+  const reads = childReads(clusterNamespace(cluster), cluster.metadata.name);
   const check = checkSpec(cluster);
   if (check.ok && check.spec.replicas > 1) {
     reads.push({

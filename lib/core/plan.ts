@@ -39,6 +39,7 @@ import {
 } from "./mysql_topology.ts";
 import type { KubeObject, ObjectRef, Pod, StatefulSet } from "./objects.ts";
 import {
+  childReads,
   followUpReads,
   type Observed,
   observedStatefulSet as observedStatefulSetOf,
@@ -521,12 +522,17 @@ export function plan(input: PlanInput): Plan {
 }
 
 /**
- * The API requests a pass makes for `plan`: the cluster's read, the reads
- * of {@linkcode readsFor} and {@linkcode followUpReads}, and every write.
+ * The API requests a pass makes for `plan`: the cluster's read with those
+ * of {@linkcode childReads}, the rest of {@linkcode readsFor}, those of
+ * {@linkcode followUpReads}, and every write.
  */
 export function plannedRequests(observed: Observed, plan: Plan): number {
   const { cluster, children } = observed;
-  return 1 + readsFor(cluster).length +
+  // the children by name are read with the cluster, whatever it turns out to be
+  const later = readsFor(cluster).filter((read) => read.op !== "get");
+  return 1 +
+    childReads(clusterNamespace(cluster), cluster.metadata.name).length +
+    later.length +
     followUpReads(cluster, children).length +
     plan.waves.reduce((sum, wave) => sum + wave.length, 0);
 }

@@ -1,5 +1,5 @@
 /**
- * A small Kubernetes REST client over one pooled HTTP connection.
+ * A small Kubernetes REST client over kept-alive HTTP/1.1 connections.
  *
  * Every call has a timeout and every failure names the call it came from
  * (method, path, HTTP status and the apiserver's own reason and message).
@@ -15,8 +15,11 @@ import { type PermissionSet, verbOf } from "./permissions.ts";
 import { kubeRoute } from "./route.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
 import { isRecord, type KubeObject } from "../core/objects.ts";
+import { ConnectionError, Http1Client } from "./http1.ts";
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
+/** Who the apiserver's audit log says sent a request. */
+const USER_AGENT = "mysql-operator-fn";
 
 /** Where and how to reach a kube-apiserver. */
 export interface KubeHttpOptions {
@@ -115,9 +118,10 @@ export class UndeclaredCallError extends Error {
  */
 export class KubeHttp {
   readonly #server: string;
+  readonly #base: URL;
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
-  readonly #client: Deno.HttpClient;
+  readonly #client: Http1Client;
   readonly #authorization: KubeHttpOptions["authorization"];
   readonly #authorizationTtlMs: number;
   readonly #permissions: PermissionSet | undefined;
@@ -131,20 +135,20 @@ export class KubeHttp {
   /** Opens a pooled connection to `options.server`. */
   constructor(options: KubeHttpOptions) {
     this.#server = options.server.replace(/\/+$/, "");
+    this.#base = new URL(this.#server);
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#authorization = options.authorization;
     this.#authorizationTtlMs = options.authorizationTtlMs ?? 60_000;
     this.#permissions = options.permissions;
-    // HTTP/1.1 only: over the HTTP/2 that ALPN would pick, every request
-    // with a body above ~2 KB (a StatefulSet, a ConfigMap) waited ~40 ms
-    // (measured against kube-apiserver 1.35: 44 ms vs 3.4 ms for a 10 KB
-    // POST); the pool keeps one connection per concurrent request instead.
-    const tls: Deno.CreateHttpClientOptions = { http1: true, http2: false };
-    if (options.caCert) tls.caCerts = [options.caCert];
-    this.#client = Deno.createHttpClient(
-      options.clientCert ? { ...tls, ...options.clientCert } : tls,
-    );
+    // HTTP/1.1 only (over HTTP/2 every request with a body above ~2 KB
+    // waited ~40 ms against kube-apiserver 1.35), on sockets without Nagle
+    // (see http1.ts): one connection per concurrent request
+    this.#client = new Http1Client({
+      server: this.#server,
+      ...(options.caCert ? { caCert: options.caCert } : {}),
+      ...(options.clientCert ? { clientCert: options.clientCert } : {}),
+    });
   }
 
   /** How many requests this client has sent (for measurements). */
@@ -206,7 +210,7 @@ export class KubeHttp {
         );
       }
     }
-    const url = new URL(this.#server + path);
+    const url = new URL(`http://k${path}`);
     return tracer.startActiveSpan(
       `${method} ${route.template}`,
       {
@@ -214,8 +218,8 @@ export class KubeHttp {
         attributes: {
           "http.request.method": method,
           "url.template": route.template,
-          "server.address": url.hostname,
-          "server.port": Number(url.port || 443),
+          "server.address": this.#base.hostname,
+          "server.port": Number(this.#base.port || 443),
           "k8s.resource": route.resource,
           ...(route.subresource
             ? { "k8s.subresource": route.subresource }
@@ -256,56 +260,53 @@ export class KubeHttp {
     for (const [k, v] of Object.entries(options.query ?? {})) {
       url.searchParams.set(k, v);
     }
-    const headers = new Headers({
-      accept: options.accept ?? "application/json",
-    });
+    const headers: [string, string][] = [
+      ["accept", options.accept ?? "application/json"],
+      ["user-agent", USER_AGENT],
+    ];
     const authorization = await this.#authorizationHeader();
-    if (authorization) headers.set("authorization", authorization);
+    if (authorization) headers.push(["authorization", authorization]);
     let body: string | undefined;
     if (options.body !== undefined) {
-      headers.set("content-type", options.contentType ?? "application/json");
+      headers.push(["content-type", options.contentType ?? "application/json"]);
       body = typeof options.body === "string"
         ? options.body
         : JSON.stringify(options.body);
     }
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    let response: Response;
     this.#requests++;
+    let response;
     try {
-      response = await fetch(url, {
+      response = await this.#client.request(
         method,
+        url.pathname + url.search,
         headers,
         body,
-        client: this.#client,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+        AbortSignal.timeout(timeoutMs),
+      );
     } catch (error) {
+      // no whole answer: as retryable as no answer at all
+      const partial = error instanceof ConnectionError && error.partial;
       throw new KubeApiError(
         method,
         path,
         0,
         "Unreachable",
-        describeFailure(error, timeoutMs),
+        partial
+          ? `reading the answer failed: ${
+            describeFailure(
+              error.cause instanceof DOMException ? error.cause : error,
+              timeoutMs,
+            )
+          }`
+          : describeFailure(error, timeoutMs),
         { cause: error },
       );
     }
     span.setAttribute("http.response.status_code", response.status);
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      // the answer stopped on its way (timeout, reset): as retryable as no answer
-      throw new KubeApiError(
-        method,
-        path,
-        0,
-        "Unreachable",
-        `reading the answer failed: ${describeFailure(error, timeoutMs)}`,
-        { cause: error },
-      );
-    }
+    const text = response.body;
     const parsed = parseJson(text);
-    if (!response.ok) {
+    if (!(response.status >= 200 && response.status < 300)) {
       const status = isRecord(parsed) ? parsed : {};
       throw new KubeApiError(
         method,
@@ -321,17 +322,14 @@ export class KubeHttp {
   }
 
   /**
-   * Opens up to `connections` pooled connections now (a GET of `/version`
-   * each, answers ignored), so the TLS handshakes — ~45 ms each between
-   * Deno's TLS and a Go apiserver — are not on a later request's path.
+   * Opens up to `connections` connections now (TCP and TLS handshakes,
+   * no request), so that a later request does not wait for them.
    */
-  warm(connections: number): void {
-    for (let i = 0; i < connections; i++) {
-      this.request("GET", "/version", { timeoutMs: 5_000 }).catch(() => {});
-    }
+  warm(connections: number): Promise<void> {
+    return this.#client.warm(connections);
   }
 
-  /** Closes the pooled connection. */
+  /** Closes every connection. */
   close(): void {
     this.#client.close();
   }

@@ -11,6 +11,7 @@
  */
 
 import type { ApiKind } from "../core/kinds.ts";
+import { compareStrings } from "../core/objects.ts";
 
 /** A Kubernetes RBAC verb. */
 export type Verb =
@@ -96,8 +97,9 @@ export function declaredPermissions(): Permission[] {
     }
   }
   return [...merged.values()].sort((a, b) =>
-    a.group.localeCompare(b.group) || a.resource.localeCompare(b.resource) ||
-    (a.nonResourceURL ?? "").localeCompare(b.nonResourceURL ?? "") ||
+    compareStrings(a.group, b.group) ||
+    compareStrings(a.resource, b.resource) ||
+    compareStrings(a.nonResourceURL ?? "", b.nonResourceURL ?? "") ||
     ALL_VERBS.indexOf(a.verb) - ALL_VERBS.indexOf(b.verb)
   );
 }

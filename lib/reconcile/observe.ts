@@ -1,7 +1,8 @@
 /**
- * Reading what the core asks for: the reads of {@linkcode readsFor} at
- * once, then those of {@linkcode followUpReads}, into an
- * {@linkcode Observed} for the planner.
+ * Reading what the core asks for: the children by name
+ * ({@linkcode childReads}) while the cluster itself is read, the rest of
+ * {@linkcode readsFor} once it is, then those of {@linkcode followUpReads},
+ * into an {@linkcode Observed} for the planner.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import {
   type Pod,
 } from "../core/objects.ts";
 import {
+  childReads,
   followUpReads,
   type Observed,
   type Read,
@@ -26,7 +28,9 @@ import { settleAll } from "./settle.ts";
 async function runReads(
   kube: KubeHttp,
   reads: Read[],
-  into: Observed & { children: Map<string, KubeObject> },
+  into: Omit<Observed, "cluster" | "children"> & {
+    children: Map<string, KubeObject>;
+  },
 ): Promise<void> {
   await settleAll(reads.map((read) => async () => {
     if (read.op === "get") {
@@ -57,16 +61,51 @@ async function runReads(
   }));
 }
 
-/** Reads everything the core needs to plan a pass over `cluster`. */
+/** Reads of a cluster's children sent before the cluster itself is read. */
+export interface ReadsAhead {
+  /** What they found, keyed by `Kind/name`. */
+  children: Map<string, KubeObject>;
+  /** Settles when every one has (rejects with the first failure). */
+  done: Promise<unknown>;
+}
+
+/** Starts reading the children of the cluster `namespace/name` by name. */
+export function readAhead(
+  kube: KubeHttp,
+  namespace: string,
+  name: string,
+): ReadsAhead {
+  const children = new Map<string, KubeObject>();
+  const done = runReads(kube, childReads(namespace, name), { children });
+  // observed by whoever awaits it; never an unhandled rejection meanwhile
+  done.catch(() => {});
+  return { children, done };
+}
+
+/**
+ * Reads everything the core needs to plan a pass over `cluster`, with the
+ * reads `ahead` already sent for it (a cluster being deleted: their
+ * answers are dropped).
+ */
 export async function observe(
   kube: KubeHttp,
   cluster: MySQLCluster,
+  ahead?: ReadsAhead,
 ): Promise<Observed> {
+  const reads = readsFor(cluster);
   const observed: Observed & { children: Map<string, KubeObject> } = {
     cluster,
-    children: new Map(),
+    children: reads.length > 0 && ahead ? ahead.children : new Map(),
   };
-  await runReads(kube, readsFor(cluster), observed);
+  await settleAll([
+    () => ahead?.done ?? Promise.resolve(),
+    () =>
+      runReads(
+        kube,
+        ahead ? reads.filter((read) => read.op !== "get") : reads,
+        observed,
+      ),
+  ]);
   await runReads(kube, followUpReads(cluster, observed.children), observed);
   return observed;
 }

@@ -1,8 +1,9 @@
 /**
  * One pass over one MySQLCluster, read top-down as its story:
  *
- * 1. read the cluster as the API has it now (events are hints, never truth);
- * 2. observe what the core asks for, concurrently;
+ * 1. read the cluster as the API has it now (events are hints, never truth),
+ *    and, at the same time, its children by name;
+ * 2. observe the rest of what the core asks for, concurrently;
  * 3. plan — a pure function of what was observed, the time and fresh
  *    passwords: every write, the status and the Events, each with why;
  * 4. execute the plan's waves;
@@ -22,7 +23,7 @@ import { RefusedError } from "../kube/errors.ts";
 import type { KubeHttp } from "../kube/http.ts";
 import { activeIds } from "../telemetry/trace_context.ts";
 import { ClusterGoneError, execute } from "./execute.ts";
-import { observe } from "./observe.ts";
+import { observe, readAhead } from "./observe.ts";
 
 /** What a pass did. */
 export interface ReconcileResult {
@@ -84,7 +85,14 @@ export async function reconcile(
     "mysql.name": name,
   });
 
-  const cluster = await getCluster(kube, namespace, name, notOlderThan);
+  const ahead = readAhead(kube, namespace, name);
+  let cluster;
+  try {
+    cluster = await getCluster(kube, namespace, name, notOlderThan);
+  } finally {
+    // the pass ends only once every request it sent has settled
+    if (!cluster) await ahead.done.catch(() => {});
+  }
   if (!cluster) {
     return {
       key: `${namespace}/${name}`,
@@ -99,6 +107,7 @@ export async function reconcile(
     cluster.metadata?.namespace !== namespace ||
     cluster.metadata?.name !== name
   ) {
+    await ahead.done.catch(() => {});
     throw new RefusedError(
       `the object read for MySQLCluster ${namespace}/${name} is ${cluster.kind} ${cluster.metadata?.namespace}/${cluster.metadata?.name}: refused`,
     );
@@ -108,7 +117,7 @@ export async function reconcile(
     span?.setAttribute("mysql.replicas", cluster.spec.replicas);
   }
 
-  const observed = await observe(kube, cluster);
+  const observed = await observe(kube, cluster, ahead);
   const traceId = activeIds()?.traceId;
   const planned = plan({
     observed,

@@ -36,7 +36,11 @@ export class LazyOtlpProcessor implements SpanProcessor {
 
   /** Starts loading the exporter for `settings`. */
   constructor(settings: OtlpSettings) {
-    this.#ready = import("@opentelemetry/exporter-trace-otlp-http").then((
+    // the exporter's fetch build: its Node build sends through node:http and
+    // brings CommonJS requires that load Node's module loader at every start
+    this.#ready = import(
+      "@opentelemetry/exporter-trace-otlp-http/build/src/platform/browser/index.js"
+    ).then((
       { OTLPTraceExporter },
     ) => {
       const processor = new BatchSpanProcessor(

@@ -11,7 +11,6 @@
  */
 
 import { context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   detectResources,
   envDetector,
@@ -21,6 +20,7 @@ import {
   BasicTracerProvider,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { AsyncContextManager } from "./context_manager.ts";
 import { LazyOtlpProcessor } from "./otlp_processor.ts";
 import { SpanTreePrinter } from "./span_tree.ts";
 import {
@@ -97,7 +97,7 @@ export function flushBreaker(
 function ensureContextManager(): void {
   if (contextManagerSet) return;
   context.setGlobalContextManager(
-    new AsyncLocalStorageContextManager().enable(),
+    new AsyncContextManager().enable(),
   );
   contextManagerSet = true;
 }

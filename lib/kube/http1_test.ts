@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { ConnectionError, Http1Client } from "./http1.ts";
+
+/** What a scripted server does with one request: answer bytes, or close/hang without answering. */
+type Reply = string | "close" | "hang";
+
+interface Seen {
+  /** The connection (0, 1, …) it came on. */
+  conn: number;
+  head: string;
+  body: string;
+}
+
+/** A TCP server that reads whole requests and answers each as `script` says. */
+function scriptedServer(script: (seen: Seen, index: number) => Reply) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const seen: Seen[] = [];
+  const enc = new TextEncoder();
+  // one character per byte, so that lengths are byte counts
+  const dec = new TextDecoder("latin1");
+  const utf8 = (latin1: string) =>
+    new TextDecoder().decode(
+      Uint8Array.from(latin1, (c) => c.charCodeAt(0)),
+    );
+  (async () => {
+    for await (const conn of listener) {
+      const id = conns.length;
+      conns.push(conn);
+      (async () => {
+        let text = "";
+        const buf = new Uint8Array(65536);
+        for (;;) {
+          let end = text.indexOf("\r\n\r\n");
+          while (end < 0) {
+            const n = await conn.read(buf);
+            if (n === null) return;
+            text += dec.decode(buf.subarray(0, n));
+            end = text.indexOf("\r\n\r\n");
+          }
+          const head = text.slice(0, end);
+          const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+          while (text.length < end + 4 + length) {
+            const n = await conn.read(buf);
+            if (n === null) return;
+            text += dec.decode(buf.subarray(0, n));
+          }
+          const request = {
+            conn: id,
+            head,
+            body: utf8(text.slice(end + 4, end + 4 + length)),
+          };
+          text = text.slice(end + 4 + length);
+          seen.push(request);
+          const reply = script(request, seen.length - 1);
+          if (reply === "close") return conn.close();
+          if (reply === "hang") continue;
+          await conn.write(enc.encode(reply));
+        }
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    seen,
+    /** Closes the server side of every connection, as an idle timeout would. */
+    dropConnections() {
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    },
+    close() {
+      listener.close();
+      this.dropConnections();
+    },
+  };
+}
+
+const ok = (body: string) =>
+  `HTTP/1.1 200 OK\r\ncontent-length: ${
+    new TextEncoder().encode(body).length
+  }\r\n\r\n${body}`;
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("Http1Client reads Content-Length and chunked answers on one kept connection", async () => {
+  const server = scriptedServer((_, i) =>
+    i === 0
+      ? ok('{"é":1}')
+      : "HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\n\r\n" +
+        '4;ext=1\r\n{"a"\r\n3\r\n:2}\r\n0\r\nx-trailer: y\r\n\r\n'
+  );
+  const client = new Http1Client({ server: server.url });
+  try {
+    const first = await client.request(
+      "GET",
+      "/a",
+      [["accept", "x"]],
+      undefined,
+    );
+    assert.deepEqual([first.status, first.body], [200, '{"é":1}']);
+    const second = await client.request("POST", "/b", [], '{"ü":true}');
+    assert.deepEqual([second.status, second.statusText, second.body], [
+      201,
+      "Created",
+      '{"a":2}',
+    ]);
+    assert.deepEqual(server.seen.map((s) => s.conn), [0, 0], "one connection");
+    assert.match(
+      server.seen[0]!.head,
+      /^GET \/a HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\naccept: x$/,
+    );
+    assert.match(
+      server.seen[1]!.head,
+      /content-length: 11/,
+      "bytes, not characters",
+    );
+    assert.equal(server.seen[1]!.body, '{"ü":true}');
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client drops a kept connection the server closed while it was idle", async () => {
+  const server = scriptedServer(() => ok("{}"));
+  const client = new Http1Client({ server: server.url });
+  try {
+    await client.request("GET", "/a", [], undefined);
+    assert.equal(client.connections, 1);
+    server.dropConnections();
+    await tick();
+    assert.equal(client.connections, 0, "noticed without a request");
+    const again = await client.request("POST", "/b", [], "{}");
+    assert.equal(again.status, 200);
+    assert.deepEqual(server.seen.map((s) => s.conn), [0, 1]);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client sends a GET again when its kept connection closes unanswered, never a POST", async () => {
+  let closeNext = false;
+  const server = scriptedServer(() => {
+    if (!closeNext) return ok("{}");
+    closeNext = false;
+    return "close";
+  });
+  const client = new Http1Client({ server: server.url });
+  try {
+    await client.request("GET", "/warm", [], undefined);
+    closeNext = true;
+    const get = await client.request("GET", "/a", [], undefined);
+    assert.equal(get.status, 200, "sent again on a new connection");
+    assert.deepEqual(server.seen.map((s) => s.conn), [0, 0, 1]);
+    closeNext = true;
+    const post = await client.request("POST", "/b", [], "{}").then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(post instanceof ConnectionError, String(post));
+    assert.equal(post.partial, false);
+    assert.match(post.message, /^no answer/);
+    assert.equal(server.seen.length, 4, "the POST was sent once");
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client closes a connection the answer says to close, and reads an answer without length to its end", async () => {
+  const server = scriptedServer((_, i) =>
+    i === 0
+      ? "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}"
+      : "HTTP/1.0 200 OK\r\n\r\n[1]"
+  );
+  const client = new Http1Client({ server: server.url });
+  try {
+    await client.request("GET", "/a", [], undefined);
+    assert.equal(client.connections, 0);
+    const noLength = client.request("GET", "/b", [], undefined);
+    await tick();
+    server.dropConnections(); // the end of the body
+    assert.equal((await noLength).body, "[1]");
+    assert.equal(client.connections, 0);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client stops at the signal: no answer rejects with its reason, part of one is a partial ConnectionError", async () => {
+  let partial = false;
+  const server = scriptedServer(() =>
+    partial ? "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{" : "hang"
+  );
+  const client = new Http1Client({ server: server.url });
+  try {
+    const none = await client.request(
+      "GET",
+      "/a",
+      [],
+      undefined,
+      AbortSignal.timeout(50),
+    ).then(() => undefined, (e) => e);
+    assert.ok(none instanceof DOMException && none.name === "TimeoutError");
+    partial = true;
+    const some = await client.request(
+      "GET",
+      "/b",
+      [],
+      undefined,
+      AbortSignal.timeout(100),
+    ).then(() => undefined, (e) => e);
+    assert.ok(some instanceof ConnectionError && some.partial, String(some));
+    assert.ok(
+      some.cause instanceof DOMException && some.cause.name === "TimeoutError",
+    );
+    assert.equal(client.connections, 0, "both connections closed");
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client refuses a header or a path that would split the request", async () => {
+  const server = scriptedServer(() => ok("{}"));
+  const client = new Http1Client({ server: server.url });
+  try {
+    await assert.rejects(
+      client.request(
+        "GET",
+        "/a",
+        [["authorization", "Bearer x\r\nevil: 1"]],
+        undefined,
+      ),
+      /line break/,
+    );
+    await assert.rejects(
+      client.request("GET", "/a b", [], undefined),
+      /not a request target/,
+    );
+    assert.equal(server.seen.length, 0, "nothing sent");
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client refuses an answer that is not HTTP/1.x", async () => {
+  const server = scriptedServer(() => "SSH-2.0-OpenSSH\r\n\r\n");
+  const client = new Http1Client({ server: server.url });
+  try {
+    await assert.rejects(
+      client.request("GET", "/a", [], undefined),
+      (e) => e instanceof ConnectionError && /status line/.test(e.message),
+    );
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client keeps a path prefix of the server URL and opens connections ahead with warm", async () => {
+  const server = scriptedServer(() => ok("{}"));
+  const client = new Http1Client({ server: `${server.url}/k8s/clusters/c1/` });
+  try {
+    await client.warm(3);
+    assert.equal(client.connections, 3);
+    await client.request("GET", "/api/v1/namespaces?limit=1", [], undefined);
+    assert.match(
+      server.seen[0]!.head,
+      /^GET \/k8s\/clusters\/c1\/api\/v1\/namespaces\?limit=1 /,
+    );
+    assert.equal(client.connections, 3, "a warm connection was used");
+  } finally {
+    client.close();
+    server.close();
+  }
+});
