@@ -29,8 +29,12 @@ export interface Http1Options {
   caCert?: string;
   /** PEM client certificate and key. */
   clientCert?: { cert: string; key: string };
-  /** Idle connections kept (default 32); more are closed when released. */
-  maxIdle?: number;
+  /**
+   * Connections open at most (default 32): a request beyond waits for one
+   * to be free. Every connection is kept while idle, so a burst does not
+   * open (and the apiserver sign) a TLS handshake per request above it.
+   */
+  maxConnections?: number;
   /** An idle connection older than this is closed instead of reused (default 60 s, below the apiserver's 90 s). */
   idleMs?: number;
 }
@@ -393,21 +397,30 @@ export class Http1Client {
   readonly #options: Http1Options;
   readonly #idle: Connection[] = [];
   readonly #busy = new Set<Connection>();
-  readonly #maxIdle: number;
+  /** Requests waiting for a connection: given one, or `undefined` to open one. */
+  readonly #waiting: ((c: Connection | undefined) => void)[] = [];
+  readonly #maxConnections: number;
   readonly #idleMs: number;
+  #opening = 0;
+  #opened = 0;
   #closed = false;
 
   /** A client of `options.server`; no connection is opened yet. */
   constructor(options: Http1Options) {
     this.#target = target(options.server);
     this.#options = options;
-    this.#maxIdle = options.maxIdle ?? 32;
+    this.#maxConnections = options.maxConnections ?? 32;
     this.#idleMs = options.idleMs ?? 60_000;
   }
 
-  /** Connections open now (idle and in use). */
+  /** Connections open now (idle, in use and being opened). */
   get connections(): number {
-    return this.#idle.length + this.#busy.size;
+    return this.#idle.length + this.#busy.size + this.#opening;
+  }
+
+  /** Connections opened since the client was made (for measurements). */
+  get opened(): number {
+    return this.#opened;
   }
 
   async #connect(): Promise<Connection> {
@@ -446,26 +459,59 @@ export class Http1Client {
     return new Connection(conn);
   }
 
-  #acquire(): Promise<Connection> {
+  async #open(): Promise<Connection> {
+    this.#opening++;
+    try {
+      const c = await this.#connect();
+      this.#opened++;
+      this.#busy.add(c);
+      return c;
+    } finally {
+      this.#opening--;
+    }
+  }
+
+  async #acquire(signal: AbortSignal | undefined): Promise<Connection> {
+    if (this.#closed) throw new ConnectionError("the client is closed");
     const now = Date.now();
     for (;;) {
       const c = this.#idle.pop();
-      if (!c) return this.#connect();
+      if (!c) break;
       if (!c.closed && now - c.idleSince < this.#idleMs) {
-        return Promise.resolve(c);
+        this.#busy.add(c);
+        return c;
       }
       c.close();
     }
+    if (this.connections < this.#maxConnections) return await this.#open();
+    const given = await new Promise<Connection | undefined>(
+      (resolve, reject) => {
+        const abort = () => {
+          this.#waiting.splice(this.#waiting.indexOf(take), 1);
+          reject(signal!.reason);
+        };
+        const take = (c: Connection | undefined) => {
+          signal?.removeEventListener("abort", abort);
+          resolve(c);
+        };
+        this.#waiting.push(take);
+        signal?.addEventListener("abort", abort, { once: true });
+      },
+    );
+    return given ?? await this.#acquire(signal);
   }
 
   #release(c: Connection, keepAlive: boolean): void {
     this.#busy.delete(c);
-    if (
-      !keepAlive || this.#closed || c.closed ||
-      this.#idle.length >= this.#maxIdle
-    ) {
+    const next = this.#waiting.shift();
+    if (!keepAlive || this.#closed || c.closed) {
       c.close();
+      next?.(undefined); // room for one more
       return;
+    }
+    if (next) {
+      this.#busy.add(c);
+      return next(c);
     }
     c.idleSince = Date.now();
     this.#idle.push(c);
@@ -480,8 +526,8 @@ export class Http1Client {
   async warm(n: number): Promise<void> {
     const opened = await Promise.allSettled(
       Array.from(
-        { length: Math.max(0, n - this.connections) },
-        () => this.#connect(),
+        { length: Math.min(n, this.#maxConnections) - this.connections },
+        () => this.#open(),
       ),
     );
     for (const result of opened) {
@@ -531,9 +577,8 @@ export class Http1Client {
       request.set(payload, headBytes.length);
     }
     for (let attempt = 0;; attempt++) {
-      const c = await this.#acquire();
+      const c = await this.#acquire(signal);
       const reused = c.uses > 0;
-      this.#busy.add(c);
       const abort = () => c.close();
       signal?.addEventListener("abort", abort, { once: true });
       try {
@@ -541,8 +586,8 @@ export class Http1Client {
         this.#release(c, answer.keepAlive);
         return answer;
       } catch (error) {
-        this.#busy.delete(c);
         c.close();
+        this.#release(c, false);
         if (signal?.aborted) {
           if (c.received === 0) throw signal.reason;
           throw new ConnectionError(
@@ -570,5 +615,6 @@ export class Http1Client {
     for (const c of this.#idle.splice(0)) c.close();
     for (const c of this.#busy) c.close();
     this.#busy.clear();
+    for (const take of this.#waiting.splice(0)) take(undefined);
   }
 }

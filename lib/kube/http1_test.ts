@@ -280,3 +280,58 @@ Deno.test("Http1Client keeps a path prefix of the server URL and opens connectio
     server.close();
   }
 });
+
+Deno.test("Http1Client opens at most maxConnections and keeps them: requests above wait, none is refused", async () => {
+  const server = scriptedServer(() => ok("{}"));
+  const client = new Http1Client({ server: server.url, maxConnections: 3 });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(
+        Array.from(
+          { length: 10 },
+          (_, i) => client.request("GET", `/r${round}-${i}`, [], undefined),
+        ),
+      );
+      assert.ok(answers.every((a) => a.status === 200));
+    }
+    assert.equal(server.seen.length, 30);
+    assert.equal(client.opened, 3, "no connection opened again");
+    assert.deepEqual(
+      new Set(server.seen.map((s) => s.conn)),
+      new Set([0, 1, 2]),
+    );
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+Deno.test("Http1Client stops waiting for a connection at the signal", async () => {
+  const server = scriptedServer(() => "hang");
+  const client = new Http1Client({ server: server.url, maxConnections: 1 });
+  try {
+    const first = client.request(
+      "GET",
+      "/a",
+      [],
+      undefined,
+      AbortSignal.timeout(300),
+    )
+      .catch((e) => e);
+    const waiting = await client.request(
+      "GET",
+      "/b",
+      [],
+      undefined,
+      AbortSignal.timeout(50),
+    ).then(() => undefined, (e) => e);
+    assert.ok(
+      waiting instanceof DOMException && waiting.name === "TimeoutError",
+    );
+    assert.equal(server.seen.length, 1, "the waiting request was never sent");
+    await first;
+  } finally {
+    client.close();
+    server.close();
+  }
+});
