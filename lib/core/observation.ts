@@ -71,34 +71,34 @@ export function observedStatefulSet(
 }
 
 /**
- * The reads sent together with the cluster's own: its children by name,
- * which need nothing of the cluster but its namespace and name (one round
- * trip less per pass). A cluster being deleted makes them wasted.
+ * The reads sent together with the cluster's own (one round trip less per
+ * pass): its children by name and its pods by label, which need nothing of
+ * the cluster but its namespace and name. The pods are used above one
+ * replica only; below, and for a cluster being deleted, these are wasted.
  */
-export function childReads(namespace: string, name: string): Read[] {
-  // the children's names are derived from the cluster's name alone
+export function readsAhead(namespace: string, name: string): Read[] {
+  // the children's names and the pods' labels come from the cluster's name
   const named = { metadata: { namespace, name } } as MySQLCluster;
-  return CHILDREN.map((child) => ({ op: "get", ref: childRef(child, named) }));
+  return [
+    ...CHILDREN.map((child): Read => ({
+      op: "get",
+      ref: childRef(child, named),
+    })),
+    { op: "list", kind: KINDS.Pod, namespace, selector: selectorString(named) },
+  ];
 }
 
 /**
- * The reads after the cluster's, all at once: those of
- * {@linkcode childReads}, and its pods above one replica. None for a
- * cluster being deleted.
+ * The reads after the cluster's, all at once: its children by name, and
+ * its pods above one replica (each one of {@linkcode readsAhead}). None
+ * for a cluster being deleted.
  */
 export function readsFor(cluster: MySQLCluster): Read[] {
   if (cluster.metadata.deletionTimestamp) return [];
-  const reads = childReads(clusterNamespace(cluster), cluster.metadata.name);
   const check = checkSpec(cluster);
-  if (check.ok && check.spec.replicas > 1) {
-    reads.push({
-      op: "list",
-      kind: KINDS.Pod,
-      namespace: clusterNamespace(cluster),
-      selector: selectorString(cluster),
-    });
-  }
-  return reads;
+  const pods = check.ok && check.spec.replicas > 1;
+  return readsAhead(clusterNamespace(cluster), cluster.metadata.name)
+    .filter((read) => read.op === "get" || pods);
 }
 
 /**

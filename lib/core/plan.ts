@@ -3,7 +3,7 @@
  * its children by kind and name, its pods and volumes), the time and fresh
  * passwords to **everything** the pass will do — the objects to create,
  * apply, patch and delete, the status, the Events — each with why. The
- * edge only reads what {@linkcode readsFor} names, calls {@linkcode plan},
+ * edge only reads what `observation.ts` names, calls {@linkcode plan},
  * and executes the waves it returns. No decision is left to the edge.
  *
  * In the style of metacontroller's sync hooks: data in, data out, tested
@@ -39,11 +39,10 @@ import {
 } from "./mysql_topology.ts";
 import type { KubeObject, ObjectRef, Pod, StatefulSet } from "./objects.ts";
 import {
-  childReads,
   followUpReads,
   type Observed,
   observedStatefulSet as observedStatefulSetOf,
-  readsFor,
+  readsAhead,
 } from "./observation.ts";
 import { credentialsOwnership, ownershipOf, podOf } from "./ownership.ts";
 import { computeStatus, statusChanged } from "./status.ts";
@@ -523,16 +522,13 @@ export function plan(input: PlanInput): Plan {
 
 /**
  * The API requests a pass makes for `plan`: the cluster's read with those
- * of {@linkcode childReads}, the rest of {@linkcode readsFor}, those of
- * {@linkcode followUpReads}, and every write.
+ * of {@linkcode readsAhead}, those of {@linkcode followUpReads}, and every
+ * write.
  */
 export function plannedRequests(observed: Observed, plan: Plan): number {
   const { cluster, children } = observed;
-  // the children by name are read with the cluster, whatever it turns out to be
-  const later = readsFor(cluster).filter((read) => read.op !== "get");
-  return 1 +
-    childReads(clusterNamespace(cluster), cluster.metadata.name).length +
-    later.length +
-    followUpReads(cluster, children).length +
+  // sent with the cluster's read, whatever it turns out to be
+  const ahead = readsAhead(clusterNamespace(cluster), cluster.metadata.name);
+  return 1 + ahead.length + followUpReads(cluster, children).length +
     plan.waves.reduce((sum, wave) => sum + wave.length, 0);
 }

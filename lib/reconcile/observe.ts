@@ -1,8 +1,8 @@
 /**
- * Reading what the core asks for: the children by name
- * ({@linkcode childReads}) while the cluster itself is read, the rest of
- * {@linkcode readsFor} once it is, then those of {@linkcode followUpReads},
- * into an {@linkcode Observed} for the planner.
+ * Reading what the core asks for: the reads of {@linkcode readsAhead}
+ * while the cluster itself is read (what {@linkcode readsFor} then asks
+ * for is kept), then those of {@linkcode followUpReads}, into an
+ * {@linkcode Observed} for the planner.
  *
  * @module
  */
@@ -15,10 +15,10 @@ import {
   type Pod,
 } from "../core/objects.ts";
 import {
-  childReads,
   followUpReads,
   type Observed,
   type Read,
+  readsAhead,
   readsFor,
 } from "../core/observation.ts";
 import { credentialsMetadata, getObject, listByLabel } from "../kube/api.ts";
@@ -34,9 +34,6 @@ async function runReads(
 ): Promise<void> {
   await settleAll(reads.map((read) => async () => {
     if (read.op === "get") {
-      // a quorum read: a watch cache asked for "not older than" the
-      // cluster's version waits for etcd's progress on kinds that rarely
-      // change (~60 ms), more than a read costs
       const object = await getObject(kube, read.ref);
       if (object) {
         into.children.set(childKey(read.ref.kind, read.ref.name), object);
@@ -61,51 +58,48 @@ async function runReads(
   }));
 }
 
-/** Reads of a cluster's children sent before the cluster itself is read. */
+/** The reads of a cluster sent before the cluster itself is read. */
 export interface ReadsAhead {
-  /** What they found, keyed by `Kind/name`. */
-  children: Map<string, KubeObject>;
+  /** What they found. */
+  found: Omit<Observed, "cluster" | "children"> & {
+    children: Map<string, KubeObject>;
+  };
   /** Settles when every one has (rejects with the first failure). */
   done: Promise<unknown>;
 }
 
-/** Starts reading the children of the cluster `namespace/name` by name. */
+/** Starts the reads of {@linkcode readsAhead} for the cluster `namespace/name`. */
 export function readAhead(
   kube: KubeHttp,
   namespace: string,
   name: string,
 ): ReadsAhead {
-  const children = new Map<string, KubeObject>();
-  const done = runReads(kube, childReads(namespace, name), { children });
+  const found = { children: new Map<string, KubeObject>() };
+  const done = runReads(kube, readsAhead(namespace, name), found);
   // observed by whoever awaits it; never an unhandled rejection meanwhile
   done.catch(() => {});
-  return { children, done };
+  return { found, done };
 }
 
 /**
- * Reads everything the core needs to plan a pass over `cluster`, with the
- * reads `ahead` already sent for it (a cluster being deleted: their
- * answers are dropped).
+ * Reads everything the core needs to plan a pass over `cluster`, given the
+ * reads `ahead` already sent for it: what {@linkcode readsFor} asks for is
+ * kept (a cluster being deleted: nothing), then the follow-up reads.
  */
 export async function observe(
   kube: KubeHttp,
   cluster: MySQLCluster,
-  ahead?: ReadsAhead,
+  ahead: ReadsAhead,
 ): Promise<Observed> {
+  await ahead.done;
   const reads = readsFor(cluster);
   const observed: Observed & { children: Map<string, KubeObject> } = {
     cluster,
-    children: reads.length > 0 && ahead ? ahead.children : new Map(),
+    children: reads.length > 0 ? ahead.found.children : new Map(),
   };
-  await settleAll([
-    () => ahead?.done ?? Promise.resolve(),
-    () =>
-      runReads(
-        kube,
-        ahead ? reads.filter((read) => read.op !== "get") : reads,
-        observed,
-      ),
-  ]);
+  if (reads.some((read) => read.op === "list") && ahead.found.pods) {
+    observed.pods = ahead.found.pods;
+  }
   await runReads(kube, followUpReads(cluster, observed.children), observed);
   return observed;
 }
