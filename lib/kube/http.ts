@@ -132,7 +132,7 @@ export class KubeHttp {
     | undefined;
   #requests = 0;
 
-  /** Opens a pooled connection to `options.server`. */
+  /** A client of `options.server`; connections open with the first requests (or {@linkcode KubeHttp.warm}). */
   constructor(options: KubeHttpOptions) {
     this.#server = options.server.replace(/\/+$/, "");
     this.#base = new URL(this.#server);
