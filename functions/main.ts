@@ -39,9 +39,13 @@ import { loadKubeAccess } from "../lib/kube/config.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { startTelemetry, type Telemetry } from "../lib/telemetry/telemetry.ts";
 import { createHandler } from "./handler.ts";
+import { heapGovernor, lazyV8Collector } from "./heap_governor.ts";
 
 /** Connections opened at start: as many as one pass sends requests at once. */
 const WARM_CONNECTIONS = 8;
+
+/** V8 heap past which a request is followed by a full collection (see heap_governor.ts). */
+const HEAP_BUDGET_BYTES = 48 * 2 ** 20;
 
 function fail(message: string, error: unknown): never {
   log("error", message, {
@@ -109,6 +113,18 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   }
   const port = Number(Deno.env.get("PORT") ?? "8080");
   const namespace = Deno.env.get("WATCH_NAMESPACE") || undefined;
+  const handler = createHandler({
+    kube,
+    namespace,
+    telemetry,
+    ...(senders ? { senders } : {}),
+    resyncBudgetMs: budgetSeconds && budgetSeconds * 1000,
+  });
+  const govern = heapGovernor(HEAP_BUDGET_BYTES, {
+    heapTotal: () => Deno.memoryUsage().heapTotal,
+    collect: lazyV8Collector(),
+    now: () => performance.now(),
+  });
   const server = Deno.serve(
     {
       port,
@@ -127,13 +143,12 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
             : {}),
         }),
     },
-    createHandler({
-      kube,
-      namespace,
-      telemetry,
-      ...(senders ? { senders } : {}),
-      resyncBudgetMs: budgetSeconds && budgetSeconds * 1000,
-    }),
+    async (request) => {
+      const response = await handler(request);
+      // after the answer is on its way
+      setTimeout(govern, 0);
+      return response;
+    },
   );
   let stopping = false;
   const stop = async (signal: Deno.Signal) => {
