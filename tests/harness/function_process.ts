@@ -148,6 +148,7 @@ export async function startFunction(
         }); last log lines:\n${await process.tail()}`,
       );
     }
-    await delay(50);
+    // often: the cold-start bench reads readiness from this loop
+    await delay(5);
   }
 }
