@@ -66,6 +66,7 @@ export class ConnectionError extends Error {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const headDecoder = new TextDecoder("latin1");
 const MAX_HEAD = 64 * 1024;
 const BUFFER = 16 * 1024;
 const CRLF = [13, 10];
@@ -374,12 +375,9 @@ class Connection {
   }
 }
 
+/** A head's bytes as text, one character per byte (WHATWG's `latin1`). */
 function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 4096));
-  }
-  return out;
+  return headDecoder.decode(bytes);
 }
 
 /**
