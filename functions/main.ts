@@ -9,7 +9,8 @@
  * image build runs it so that V8's code cache ships in the image and a cold
  * start does not compile again.
  *
- * Environment: `PORT`, `KUBECONFIG`, `WATCH_NAMESPACE` (resync only this
+ * Environment: `PORT`, `KUBECONFIG`, `HTTPS_PROXY`/`NO_PROXY` (the way to
+ * an https apiserver, as `fetch` reads them), `WATCH_NAMESPACE` (resync only this
  * namespace; default all), `LOG_LEVEL`, `SENDER_AUTH` (`oidc`, as
  * `knative/` sets it, or `insecure-off`; unset: off, with a warning at
  * start), `SENDER_AUDIENCE`, `SENDER_SERVICE_ACCOUNTS`
@@ -36,6 +37,7 @@ import {
 import { KubeHttp } from "../lib/kube/http.ts";
 import { PermissionSet } from "../lib/kube/permissions.ts";
 import { loadKubeAccess } from "../lib/kube/config.ts";
+import { proxyFor } from "../lib/kube/proxy.ts";
 import { log } from "../lib/telemetry/log.ts";
 import { startTelemetry, type Telemetry } from "../lib/telemetry/telemetry.ts";
 import { createHandler } from "./handler.ts";
@@ -65,9 +67,11 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   } catch (error) {
     fail("cannot load Kubernetes configuration", error);
   }
+  const proxy = proxyFor(access.server, (name) => Deno.env.get(name));
   // a call that the permission table (and so the RBAC) lacks fails here
   const kube = new KubeHttp({
     ...access,
+    ...(proxy ? { proxy } : {}),
     permissions: new PermissionSet(permissionTable()),
   });
   // TLS handshakes with the apiserver now, while the rest gets ready, not
@@ -133,6 +137,8 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
         log("info", "listening", {
           port,
           apiServer: access.server,
+          // the host only: a proxy URL may carry credentials
+          ...(proxy ? { proxy: new URL(proxy).host } : {}),
           config: access.source,
           resyncNamespace: namespace ?? "all",
           traces: telemetry.config.tracesUrl ??

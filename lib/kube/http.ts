@@ -31,6 +31,8 @@ export interface KubeHttpOptions {
   caCert?: string;
   /** PEM client certificate and key (certificate authentication). */
   clientCert?: { cert: string; key: string };
+  /** HTTP proxy to an https server (see `proxy.ts`); none: direct. */
+  proxy?: string;
   /**
    * Supplies the `Authorization` header value when `token` is not set
    * (rotated ServiceAccount tokens, exec plugins); cached for
@@ -148,6 +150,7 @@ export class KubeHttp {
       server: this.#server,
       ...(options.caCert ? { caCert: options.caCert } : {}),
       ...(options.clientCert ? { clientCert: options.clientCert } : {}),
+      ...(options.proxy ? { proxy: options.proxy } : {}),
     });
   }
 

@@ -16,7 +16,8 @@
  * `Content-Length` and chunked answers; an abort closes the connection.
  * Client certificates go through `Deno.connectTls` (its sockets keep
  * Nagle on: slower first requests, same answers), everything else through
- * `Deno.connect` + `setNoDelay` + `Deno.startTls`.
+ * `Deno.connect` + `setNoDelay` + `Deno.startTls`, through an HTTP proxy's
+ * `CONNECT` tunnel when one is given.
  *
  * @module
  */
@@ -29,6 +30,11 @@ export interface Http1Options {
   caCert?: string;
   /** PEM client certificate and key. */
   clientCert?: { cert: string; key: string };
+  /**
+   * An HTTP proxy (`http://[user:pass@]host:port`) that an https server is
+   * reached through, with `CONNECT` (see `proxy.ts` for which one applies).
+   */
+  proxy?: string;
   /**
    * Connections open at most (default 32): a request beyond waits for one
    * to be free. Every connection is kept while idle, so a burst does not
@@ -380,6 +386,56 @@ function latin1(bytes: Uint8Array): string {
   return headDecoder.decode(bytes);
 }
 
+/** A TCP connection to `to` through the HTTP proxy `proxy` (`CONNECT`). */
+async function tunnel(proxy: string, to: Target): Promise<Deno.TcpConn> {
+  const url = new URL(proxy);
+  const tcp = await Deno.connect({
+    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(url.port || 80),
+  });
+  tcp.setNoDelay(true);
+  const authority = to.host.includes(":")
+    ? `[${to.host}]:${to.port}`
+    : `${to.host}:${to.port}`;
+  const credentials = url.username
+    ? `proxy-authorization: Basic ${
+      btoa(
+        `${decodeURIComponent(url.username)}:${
+          decodeURIComponent(url.password)
+        }`,
+      )
+    }\r\n`
+    : "";
+  try {
+    await tcp.write(
+      encoder.encode(
+        `CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n${credentials}\r\n`,
+      ),
+    );
+    // byte by byte up to the blank line: what follows it is the server's
+    let head = "";
+    const byte = new Uint8Array(1);
+    while (!head.endsWith("\r\n\r\n")) {
+      if (head.length > MAX_HEAD || (await tcp.read(byte)) === null) {
+        throw new ConnectionError(
+          `the proxy ${url.host} closed the tunnel to ${authority}`,
+        );
+      }
+      head += String.fromCharCode(byte[0]!);
+    }
+    const status = head.slice(0, head.indexOf("\r\n"));
+    if (!/^HTTP\/1\.[01] 2\d\d/.test(status)) {
+      throw new ConnectionError(
+        `the proxy ${url.host} refused a tunnel to ${authority}: ${status}`,
+      );
+    }
+    return tcp;
+  } catch (error) {
+    tcp.close();
+    throw error;
+  }
+}
+
 /**
  * HTTP/1.1 client of one server.
  *
@@ -424,8 +480,16 @@ export class Http1Client {
   async #connect(): Promise<Connection> {
     const { host, port, tls } = this.#target;
     const caCerts = this.#options.caCert ? [this.#options.caCert] : [];
+    const proxy = tls ? this.#options.proxy : undefined;
     let conn: Deno.Conn;
     if (tls && this.#options.clientCert) {
+      if (proxy) {
+        throw new ConnectionError(
+          `no way through the proxy ${
+            new URL(proxy).host
+          } with a client certificate (Deno.startTls takes none): set NO_PROXY for ${host}`,
+        );
+      }
       conn = await Deno.connectTls({
         hostname: host,
         port,
@@ -434,7 +498,9 @@ export class Http1Client {
         ...this.#options.clientCert,
       });
     } else {
-      const tcp = await Deno.connect({ hostname: host, port });
+      const tcp = proxy
+        ? await tunnel(proxy, this.#target)
+        : await Deno.connect({ hostname: host, port });
       tcp.setNoDelay(true);
       conn = tls
         ? await Deno.startTls(tcp, {
@@ -481,7 +547,22 @@ export class Http1Client {
       }
       c.close();
     }
-    if (this.connections < this.#maxConnections) return await this.#open();
+    if (this.connections < this.#maxConnections) {
+      const opening = this.#open();
+      if (!signal) return await opening;
+      // a connect or handshake that hangs ends at the signal too; the
+      // connection, if it comes later, joins the idle ones
+      return await new Promise<Connection>((resolve, reject) => {
+        const abort = () => {
+          opening.then((c) => this.#release(c, true), () => {});
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", abort, { once: true });
+        opening.then(resolve, reject).finally(() =>
+          signal.removeEventListener("abort", abort)
+        );
+      });
+    }
     const given = await new Promise<Connection | undefined>(
       (resolve, reject) => {
         const abort = () => {

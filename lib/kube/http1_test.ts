@@ -335,3 +335,33 @@ Deno.test("Http1Client stops waiting for a connection at the signal", async () =
     server.close();
   }
 });
+
+Deno.test("Http1Client stops at the signal while a proxy never answers its CONNECT", async () => {
+  const proxy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of proxy) held.push(conn); // says nothing
+  })().catch(() => {});
+  const client = new Http1Client({
+    server: "https://127.0.0.1:1",
+    proxy: `http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`,
+  });
+  try {
+    const started = performance.now();
+    await assert.rejects(
+      client.request(
+        "GET",
+        "/version",
+        [],
+        undefined,
+        AbortSignal.timeout(100),
+      ),
+      (e) => e instanceof DOMException && e.name === "TimeoutError",
+    );
+    assert.ok(performance.now() - started < 1_000);
+  } finally {
+    client.close();
+    proxy.close();
+    for (const conn of held) conn.close();
+  }
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { KubeApiError } from "../../lib/kube/http.ts";
+import { loadKubeAccess } from "../../lib/kube/config.ts";
+import { KubeApiError, KubeHttp } from "../../lib/kube/http.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds, readKnativeCrds } from "../harness/crds.ts";
@@ -194,6 +195,71 @@ Deno.test("control plane serves a real Kubernetes API", async (t) => {
         kubeconfig,
       });
       assert.equal(cannot.stdout.trim(), "no");
+    },
+  );
+  await t.step(
+    "KubeHttp reaches it through an HTTPS proxy's CONNECT tunnel, and says so when the proxy refuses",
+    async () => {
+      const access = await loadKubeAccess(cp.kubeconfigPath);
+      const seen: string[] = [];
+      let refuse = false;
+      const proxy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const proxied = (async () => {
+        for await (const client of proxy) {
+          (async () => {
+            const buffer = new Uint8Array(4096);
+            const n = (await client.read(buffer)) ?? 0;
+            const head = new TextDecoder().decode(buffer.subarray(0, n));
+            seen.push(head.split("\r\n")[0]!);
+            const [host, port] = head.split(" ")[1]!.split(":");
+            if (refuse) {
+              await client.write(
+                new TextEncoder().encode(
+                  "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
+                ),
+              );
+              return client.close();
+            }
+            const upstream = await Deno.connect({
+              hostname: host!,
+              port: Number(port),
+            });
+            await client.write(
+              new TextEncoder().encode(
+                "HTTP/1.1 200 Connection established\r\n\r\n",
+              ),
+            );
+            await Promise.allSettled([
+              client.readable.pipeTo(upstream.writable),
+              upstream.readable.pipeTo(client.writable),
+            ]);
+          })().catch(() => {});
+        }
+      })();
+      const url = `http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`;
+      const server = new URL(cp.server);
+      try {
+        using kube = new KubeHttp({ ...access, proxy: url });
+        const version = await kube.request<{ gitVersion: string }>(
+          "GET",
+          "/version",
+        );
+        assert.equal(version.gitVersion, KUBERNETES_VERSION);
+        assert.deepEqual(seen, [`CONNECT ${server.host} HTTP/1.1`]);
+        refuse = true;
+        using refused = new KubeHttp({ ...access, proxy: url });
+        await assert.rejects(
+          refused.request("GET", "/version"),
+          (error) =>
+            error instanceof KubeApiError && error.status === 0 &&
+            /refused a tunnel .* 407 Proxy Authentication Required/.test(
+              error.message,
+            ),
+        );
+      } finally {
+        proxy.close();
+        await proxied.catch(() => {});
+      }
     },
   );
 });
