@@ -17,6 +17,7 @@
  * (`namespace/name,…`), `RESYNC_BUDGET_SECONDS` (a resync starts no pass
  * after this; default 240, below the Service's `timeoutSeconds` 300), and the OpenTelemetry variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`,
  * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
  * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SDK_DISABLED`, `OTEL_FLUSH_TIMEOUT_MS`).
  *

@@ -27,6 +27,12 @@ export interface TelemetryConfig {
   console: boolean;
   /** Exporter timeout (`OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT`, else the flush timeout). */
   exportTimeoutMs: number;
+  /**
+   * Headers of each export (`OTEL_EXPORTER_OTLP_HEADERS`, then
+   * `OTEL_EXPORTER_OTLP_TRACES_HEADERS` over it): often a collector's
+   * credentials, so never logged.
+   */
+  exportHeaders: Record<string, string>;
   /** Longest a response waits for its spans to be exported (`OTEL_FLUSH_TIMEOUT_MS`). */
   flushTimeoutMs: number;
   /** Resource attributes set before `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME` apply. */
@@ -61,6 +67,40 @@ export function tracesUrl(env: EnvLookup): string | undefined {
   const generic = env("OTEL_EXPORTER_OTLP_ENDPOINT")?.trim();
   if (!generic) return undefined;
   return `${generic.replace(/\/+$/, "")}/v1/traces`;
+}
+
+/**
+ * `key=value,…` with percent-encoded values (the OTLP exporter's format);
+ * throws naming the variable and the entry's position, never a value.
+ */
+function headerList(env: EnvLookup, name: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const raw = env(name)?.trim();
+  if (!raw) return headers;
+  raw.split(",").forEach((entry, index) => {
+    const at = entry.indexOf("=");
+    const key = entry.slice(0, at).trim();
+    let value: string | undefined;
+    try {
+      value = at > 0
+        ? decodeURIComponent(entry.slice(at + 1).trim())
+        : undefined;
+    } catch {
+      value = undefined;
+    }
+    if (
+      !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === undefined ||
+      /[\r\n]/.test(value)
+    ) {
+      throw new Error(
+        `${name}: entry ${
+          index + 1
+        } is not key=value (a header name, then a percent-encoded value)`,
+      );
+    }
+    headers[key.toLowerCase()] = value;
+  });
+  return headers;
 }
 
 /** Reads the settings; throws with the variable's name when one is malformed. */
@@ -102,6 +142,10 @@ export function telemetryConfig(env: EnvLookup): TelemetryConfig {
     enabled,
     console: exporters.includes("console"),
     exportTimeoutMs,
+    exportHeaders: {
+      ...headerList(env, "OTEL_EXPORTER_OTLP_HEADERS"),
+      ...headerList(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+    },
     flushTimeoutMs,
     baseAttributes,
   };

@@ -96,3 +96,27 @@ Deno.test("telemetryConfig reads OTEL_TRACES_EXPORTER", () => {
     /"jaeger" is not one of otlp, console, none/,
   );
 });
+
+Deno.test("telemetryConfig reads export headers, the traces' own over the general ones, and names a bad entry without its value", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.deepEqual(telemetryConfig(env({})).exportHeaders, {});
+  assert.deepEqual(
+    telemetryConfig(env({
+      OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20t0k3n, x-tenant = a",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-tenant=b",
+    })).exportHeaders,
+    { authorization: "Bearer t0k3n", "x-tenant": "b" },
+  );
+  for (const bad of ["x-key", "=v", "bad key=v", "k=%E0%A4%A", "k=a%0D%0Ab"]) {
+    assert.throws(
+      () =>
+        telemetryConfig(env({
+          OTEL_EXPORTER_OTLP_HEADERS: `ok=1,${bad}-secret`,
+        })),
+      (error: Error) =>
+        error.message.startsWith("OTEL_EXPORTER_OTLP_HEADERS: entry 2 ") &&
+        !error.message.includes("secret"),
+      bad,
+    );
+  }
+});

@@ -26,6 +26,8 @@ export interface OtlpSettings {
   url: string;
   /** Export timeout, milliseconds. */
   timeoutMs: number;
+  /** Headers of each export (a collector's credentials, say). */
+  headers?: Record<string, string>;
 }
 
 /** A span processor batching to OTLP/HTTP, whose exporter loads in the background. */
@@ -47,6 +49,7 @@ export class LazyOtlpProcessor implements SpanProcessor {
         new OTLPTraceExporter({
           url: settings.url,
           timeoutMillis: settings.timeoutMs,
+          ...(settings.headers ? { headers: settings.headers } : {}),
         }),
         {
           // a request's spans go out in one export at flush time

@@ -146,6 +146,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       new LazyOtlpProcessor({
         url: config.tracesUrl,
         timeoutMs: config.exportTimeoutMs,
+        headers: config.exportHeaders,
       }),
     );
   }

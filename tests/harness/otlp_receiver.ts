@@ -108,6 +108,8 @@ export interface OtlpReceiver {
   bodies: string[];
   /** Requests refused (wrong content type, undecodable), with why. */
   refused: string[];
+  /** The headers of every export received (lower-case names). */
+  headers: Record<string, string>[];
   /** The spans of one trace. */
   trace(traceId: string): ReceivedSpan[];
   /** Stops listening; hung requests are released. */
@@ -121,6 +123,7 @@ export function startOtlpReceiver(
   const spans: ReceivedSpan[] = [];
   const bodies: string[] = [];
   const refused: string[] = [];
+  const headers: Record<string, string>[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
   const server = Deno.serve(
@@ -135,6 +138,7 @@ export function startOtlpReceiver(
         refused.push(`${request.method} ${pathname}`);
         return new Response("not found", { status: 404 });
       }
+      headers.push(Object.fromEntries(request.headers));
       const type = request.headers.get("content-type") ?? "";
       if (!type.startsWith("application/json")) {
         refused.push(`content-type ${type}`);
@@ -160,6 +164,7 @@ export function startOtlpReceiver(
     spans,
     bodies,
     refused,
+    headers,
     trace: (traceId) => spans.filter((s) => s.traceId === traceId),
     close: async () => {
       release();

@@ -64,6 +64,10 @@ Deno.test("telemetry of the function, exported to a real OTLP receiver", async (
     name: "traced",
     env: {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      // a hosted collector's credentials: sent with each export, never logged
+      OTEL_EXPORTER_OTLP_HEADERS:
+        "authorization=Bearer%20collector-token-4f2a,x-tenant=shop",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-tenant=traces",
       K_SERVICE: "mysql-operator",
       K_REVISION: "mysql-operator-00001",
       OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test",
@@ -419,6 +423,24 @@ Deno.test("telemetry of the function, exported to a real OTLP receiver", async (
       }
       assert.ok(!logs.includes(plain), "a secret value in the logs");
       assert.ok(!logs.includes(encoded), "a secret value in the logs");
+    }
+    // the collector's credentials went with its exports (the first ones;
+    // a function started later without them exports here too), nowhere else
+    const ours = receiver.headers.filter((h) => h["x-tenant"] !== undefined);
+    assert.ok(ours.length > 0 && ours[0] === receiver.headers[0]);
+    for (const headers of ours) {
+      assert.equal(headers.authorization, "Bearer collector-token-4f2a");
+      assert.equal(headers["x-tenant"], "traces", "the traces' own wins");
+    }
+    assert.ok(
+      !logs.includes("collector-token-4f2a"),
+      "a credential in the logs",
+    );
+    for (const body of receiver.bodies) {
+      assert.ok(
+        !body.includes("collector-token-4f2a"),
+        "a credential in spans",
+      );
     }
     assert.deepEqual(receiver.refused, []);
   });
