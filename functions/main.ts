@@ -77,7 +77,7 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   });
   // TLS handshakes with the apiserver now, while the rest gets ready, not
   // on the first event's path
-  void kube.warm(WARM_CONNECTIONS);
+  const warming = kube.warm(WARM_CONNECTIONS);
   let telemetry: Telemetry;
   try {
     telemetry = startTelemetry();
@@ -96,8 +96,9 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
       keys: () => serviceAccountKeys(kube),
     })
     : undefined;
-  // the issuer's keys too, before the first token arrives
-  senders?.prepare();
+  // the issuer's keys too, before the first token arrives, on the warmed
+  // connections (not two more handshakes of their own)
+  void warming.then(() => senders?.prepare());
   if (!senders) {
     log(
       "warn",

@@ -6,7 +6,8 @@
  * (OIDC discovery, then the JWKS the apiserver publishes, with `jose`):
  * signature, issuer, audience, expiry — and its subject must be one of the
  * configured source ServiceAccounts. A verdict is cached until the token
- * expires, so a token costs one signature check, not one per event.
+ * expires (a refusal for 30 s at most), so a token costs one signature
+ * check, not one per event.
  *
  * @module
  */
@@ -103,7 +104,7 @@ const CACHE_SIZE = 512;
 /** How long a refused token's verdict is kept (no expiry to go by). */
 const REFUSED_TTL_MS = 30_000;
 
-/** Verifies senders' tokens, caching each verdict until the token expires. */
+/** Verifies senders' tokens, caching each verdict until the token expires (a refusal 30 s at most). */
 export class SenderVerifier {
   readonly #config: SenderAuthConfig;
   readonly #source: KeySource;

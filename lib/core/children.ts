@@ -5,8 +5,8 @@
  * permission table grants what that takes. Adding a child is one function
  * in `desired_children.ts` and one line here.
  *
- * The credentials Secret is not in the table: it is created once and never
- * read, applied or deleted (see `desiredSecret`).
+ * The credentials Secret is not in the table: it is created once, never
+ * applied or deleted, and only its metadata is read (see `desiredSecret`).
  *
  * @module
  */
@@ -82,6 +82,16 @@ export const CHILDREN: readonly Child[] = [
     optional: true,
   },
 ];
+
+/** The reference of the cluster's credentials Secret (made once, never applied). */
+export function credentialsRef(cluster: MySQLCluster): ObjectRef {
+  return {
+    apiVersion: KINDS.Secret.apiVersion,
+    kind: KINDS.Secret.kind,
+    namespace: clusterNamespace(cluster),
+    name: childNames(cluster).secret,
+  };
+}
 
 /** The reference of `child` for `cluster`. */
 export function childRef(child: Child, cluster: MySQLCluster): ObjectRef {

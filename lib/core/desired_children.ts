@@ -53,6 +53,7 @@ import {
   type Quantity,
   quantityString,
 } from "./quantity.ts";
+import type { EffectiveSpec } from "./validate.ts";
 
 /**
  * A quantity as the apiserver stores it in a built-in object ("0.5" →
@@ -62,7 +63,6 @@ import {
 function stored(quantity: Quantity): string {
   return canonicalQuantity(quantity) ?? quantityString(quantity);
 }
-import type { EffectiveSpec } from "./validate.ts";
 
 /** UID and GID of `mysql` in the official image. */
 export const MYSQL_UID = 999;

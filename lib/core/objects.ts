@@ -100,6 +100,22 @@ export function refOf(object: KubeObject): ObjectRef {
   };
 }
 
+/** A cluster's namespace and name. */
+export interface ClusterName {
+  /** Its namespace. */
+  namespace: string;
+  /** Its name. */
+  name: string;
+}
+
+/** A page of clusters' names, as a paginated list answers. */
+export interface ClusterPage {
+  /** The clusters of this page, in key order (namespace/name). */
+  items: ClusterName[];
+  /** The token of the next page; none on the last. */
+  continueFrom?: string;
+}
+
 /**
  * Orders strings by UTF-16 code units, as Go's `sort.Strings` does. Not
  * `localeCompare`: its first call loads ICU's collator (~10 ms of a cold

@@ -2,14 +2,14 @@
  * What a pass reads, decided here (the reads are the edge's): every child
  * by name and, above one replica, the pods (role labels, read
  * availability); then, from what those showed, the credentials Secret's
- * metadata while this cluster has no StatefulSet yet, and the data PVCs
+ * metadata while this cluster has no StatefulSet of its own, and the data PVCs
  * once `storageSize` outgrew the StatefulSet's immutable claim template.
  *
  * @module
  */
 
 import { childNames, clusterNamespace } from "./child_names.ts";
-import { childRef, CHILDREN } from "./children.ts";
+import { childRef, CHILDREN, credentialsRef } from "./children.ts";
 import { volumesMayNeedExpansion } from "./desired_children.ts";
 import { KINDS } from "./kinds.ts";
 import { selectorString } from "./labels.ts";
@@ -118,15 +118,7 @@ export function followUpReads(
   // the Secret is made (or its owner checked) before this cluster's
   // StatefulSet exists; once it does, the Secret was settled then
   if (!statefulSet || ownershipOf(statefulSet, cluster).owner !== "this") {
-    reads.push({
-      op: "credentials",
-      ref: {
-        apiVersion: KINDS.Secret.apiVersion,
-        kind: KINDS.Secret.kind,
-        namespace,
-        name: childNames(cluster).secret,
-      },
-    });
+    reads.push({ op: "credentials", ref: credentialsRef(cluster) });
   }
   if (volumesMayNeedExpansion(check.spec, statefulSet)) {
     reads.push({

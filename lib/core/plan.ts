@@ -18,7 +18,11 @@ import {
   eventObject,
   transitionEvent,
 } from "./cluster_events.ts";
-import { type DesiredChild, desiredChildren } from "./children.ts";
+import {
+  credentialsRef,
+  type DesiredChild,
+  desiredChildren,
+} from "./children.ts";
 import { difference } from "./covers.ts";
 import {
   desiredSecret,
@@ -236,11 +240,7 @@ function credentialsWrite(
   input: PlanInput,
 ): { write?: Write; conflict?: string } {
   const seen = input.observed.credentials;
-  const ref = refTo(
-    KINDS.Secret,
-    clusterNamespace(cluster),
-    childNames(cluster).secret,
-  );
+  const ref = credentialsRef(cluster);
   // not looked at: this cluster's StatefulSet exists, so it was settled then
   if (!seen) return {};
   if (!seen.exists) {

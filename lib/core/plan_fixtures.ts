@@ -302,6 +302,16 @@ const CHILDREN_3 = [
 const SECRET = ["create Secret db-credentials"];
 const STATUS = ["apply MySQLCluster db/status"];
 
+/** A new cluster blocked by an object of a child's name: status and a Warning only. */
+const BLOCKED: Expected = {
+  outcome: "blocked",
+  phase: "Blocked",
+  reason: "ChildConflict",
+  waves: [STATUS, ["create Event db."]],
+  events: ["Warning/ChildConflict"],
+  requests: 11,
+};
+
 /** Every scenario the planner is tested on. */
 export function scenarios(): Scenario[] {
   const three = afterCreate({ replicas: 3 });
@@ -590,14 +600,7 @@ export function scenarios(): Scenario[] {
         pods: [],
         credentials: { exists: false },
       },
-      expect: {
-        outcome: "blocked",
-        phase: "Blocked",
-        reason: "ChildConflict",
-        waves: [STATUS, ["create Event db."]],
-        events: ["Warning/ChildConflict"],
-        requests: 11,
-      },
+      expect: BLOCKED,
     },
     {
       name:
@@ -633,14 +636,7 @@ export function scenarios(): Scenario[] {
           metadata: { name: "db-credentials", labels: { team: "web" } },
         },
       },
-      expect: {
-        outcome: "blocked",
-        phase: "Blocked",
-        reason: "ChildConflict",
-        waves: [STATUS, ["create Event db."]],
-        events: ["Warning/ChildConflict"],
-        requests: 11,
-      },
+      expect: BLOCKED,
     },
     {
       name:
@@ -654,14 +650,7 @@ export function scenarios(): Scenario[] {
           refused: "ValidatingAdmissionPolicy denied request",
         },
       },
-      expect: {
-        outcome: "blocked",
-        phase: "Blocked",
-        reason: "ChildConflict",
-        waves: [STATUS, ["create Event db."]],
-        events: ["Warning/ChildConflict"],
-        requests: 11,
-      },
+      expect: BLOCKED,
     },
     {
       name:
@@ -708,14 +697,7 @@ export function scenarios(): Scenario[] {
           metadata: { name: "db-credentials", labels: ownLabels },
         },
       },
-      expect: {
-        outcome: "blocked",
-        phase: "Blocked",
-        reason: "ChildConflict",
-        waves: [STATUS, ["create Event db."]],
-        events: ["Warning/ChildConflict"],
-        requests: 11,
-      },
+      expect: BLOCKED,
     },
     {
       name:

@@ -94,30 +94,40 @@ function requireString(value: unknown, what: string): string {
   return value;
 }
 
-/** A namespace from an event: a DNS-1123 label, or the event is refused. */
-function requireNamespace(value: unknown, what: string): string {
-  const namespace = requireString(value, what);
-  if (!isDnsLabel(namespace)) {
+/** A string of the event that `valid` accepts, or the event is refused as not `noun`. */
+function requireDnsName(
+  value: unknown,
+  what: string,
+  valid: (name: string) => boolean,
+  noun: string,
+): string {
+  const name = requireString(value, what);
+  if (!valid(name)) {
     throw new BadEventError(
-      `${what} ${
-        JSON.stringify(namespace.slice(0, 300))
-      } is not a namespace (a DNS-1123 label)`,
+      `${what} ${JSON.stringify(name.slice(0, 300))} is not ${noun}`,
     );
   }
-  return namespace;
+  return name;
+}
+
+/** A namespace from an event: a DNS-1123 label, or the event is refused. */
+function requireNamespace(value: unknown, what: string): string {
+  return requireDnsName(
+    value,
+    what,
+    isDnsLabel,
+    "a namespace (a DNS-1123 label)",
+  );
 }
 
 /** An object name from an event: a DNS-1123 subdomain, or the event is refused. */
 function requireName(value: unknown, what: string): string {
-  const name = requireString(value, what);
-  if (!isDnsSubdomain(name)) {
-    throw new BadEventError(
-      `${what} ${
-        JSON.stringify(name.slice(0, 300))
-      } is not an object name (a DNS-1123 subdomain)`,
-    );
-  }
-  return name;
+  return requireDnsName(
+    value,
+    what,
+    isDnsSubdomain,
+    "an object name (a DNS-1123 subdomain)",
+  );
 }
 
 /** The cluster that owns `object` through its controller ownerReference, if any. */

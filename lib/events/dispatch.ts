@@ -12,7 +12,7 @@
 
 import { type Attributes, context, trace } from "@opentelemetry/api";
 import { suppressTracing } from "@opentelemetry/core";
-import type { KubeObject } from "../core/objects.ts";
+import type { ClusterName, ClusterPage, KubeObject } from "../core/objects.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
 import { recordFailure } from "../telemetry/spans.ts";
 import {
@@ -94,31 +94,15 @@ export type Dispatched =
     error: unknown;
   };
 
-/** A cluster's namespace and name. */
-export interface ClusterName {
-  /** Its namespace. */
-  namespace: string;
-  /** Its name. */
-  name: string;
-}
-
 /** `namespace/name`: how clusters are keyed and ordered. */
 const keyOf = ({ namespace, name }: ClusterName) => `${namespace}/${name}`;
-
-/** A page of clusters. */
-export interface ClusterPage {
-  /** The clusters of this page, in key order (namespace/name). */
-  items: ClusterName[];
-  /** The token of the next page; none on the last. */
-  continueFrom?: string;
-}
 
 /** A listing's continue token expired (410): list again from the start. */
 export class ExpiredPageError extends Error {}
 
 /**
- * The dispatcher: turns the work of one event into passes; the signal
- * `abandoned` gives stops a resync between passes (the request was
+ * The dispatcher: turns the work of one event into passes; `abandoned`
+ * gives a signal that stops a resync between passes (the request was
  * abandoned). Only a resync asks for it.
  */
 export type Dispatcher = (

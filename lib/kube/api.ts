@@ -14,7 +14,13 @@ import { isDnsLabel, isDnsSubdomain } from "../core/dns_names.ts";
 import { FIELD_MANAGER } from "../core/labels.ts";
 import type { Credentials } from "../core/observation.ts";
 import type { MySQLCluster } from "../core/mysql_cluster.ts";
-import { type KubeObject, type ObjectRef, refOf } from "../core/objects.ts";
+import {
+  type ClusterName,
+  type ClusterPage,
+  type KubeObject,
+  type ObjectRef,
+  refOf,
+} from "../core/objects.ts";
 import { InvalidNameError } from "./errors.ts";
 import { KubeApiError, type KubeHttp } from "./http.ts";
 import {
@@ -137,14 +143,6 @@ needs(
   [KINDS.MySQLCluster],
   "the resync visits every cluster; a burst's pending creations are taken up together",
 );
-/** A cluster's namespace and name. */
-export interface ClusterName {
-  /** Its namespace. */
-  namespace: string;
-  /** Its name. */
-  name: string;
-}
-
 /**
  * The names of one page of MySQLClusters (one namespace, or all when
  * `namespace` is undefined): `limit` at most, from a previous page's
@@ -155,7 +153,7 @@ export async function listClusterPage(
   kube: KubeHttp,
   page: { limit: number; continueFrom?: string; pendingOnly?: boolean },
   namespace?: string,
-): Promise<{ items: ClusterName[]; continueFrom?: string }> {
+): Promise<ClusterPage> {
   // names are all a resync needs: metadata only (a tenth of the bytes)
   const list = await kube.request<
     {
@@ -406,11 +404,6 @@ export async function serviceAccountKeys(
   }
   return { keys: set.keys as Record<string, unknown>[] };
 }
-
-needsUrl(
-  "/version",
-  "open the connection pool at start (KubeHttp.warm): TLS handshakes off the first event's path",
-);
 
 /** Every permission the calls above declare, merged and sorted. */
 export function permissionTable(): Permission[] {

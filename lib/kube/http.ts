@@ -119,8 +119,11 @@ export class UndeclaredCallError extends Error {
  * ```
  */
 export class KubeHttp {
-  readonly #server: string;
-  readonly #base: URL;
+  /** `server.address` and `server.port` of every call's span. */
+  readonly #serverAttributes: {
+    "server.address": string;
+    "server.port": number;
+  };
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
   readonly #client: Http1Client;
@@ -136,8 +139,11 @@ export class KubeHttp {
 
   /** A client of `options.server`; connections open with the first requests (or {@linkcode KubeHttp.warm}). */
   constructor(options: KubeHttpOptions) {
-    this.#server = options.server.replace(/\/+$/, "");
-    this.#base = new URL(this.#server);
+    const server = new URL(options.server);
+    this.#serverAttributes = {
+      "server.address": server.hostname,
+      "server.port": Number(server.port || 443),
+    };
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#authorization = options.authorization;
@@ -147,7 +153,7 @@ export class KubeHttp {
     // waited ~40 ms against kube-apiserver 1.35), on sockets without Nagle
     // (see http1.ts): one connection per concurrent request
     this.#client = new Http1Client({
-      server: this.#server,
+      server: options.server,
       ...(options.caCert ? { caCert: options.caCert } : {}),
       ...(options.clientCert ? { clientCert: options.clientCert } : {}),
       ...(options.proxy ? { proxy: options.proxy } : {}),
@@ -192,7 +198,7 @@ export class KubeHttp {
     const route = kubeRoute(path);
     if (this.#permissions && route.resource === "") {
       const url = path.split("?")[0]!;
-      const verb = method === "GET" ? "get" : verbOf(method, true);
+      const verb = verbOf(method, true);
       if (!verb || !this.#permissions.hasUrl(url, verb)) {
         return Promise.reject(
           new UndeclaredCallError(method, path, `${verb ?? method} ${url}`),
@@ -220,8 +226,7 @@ export class KubeHttp {
         attributes: {
           "http.request.method": method,
           "url.template": route.template,
-          "server.address": this.#base.hostname,
-          "server.port": Number(this.#base.port || 443),
+          ...this.#serverAttributes,
           "k8s.resource": route.resource,
           ...(route.subresource
             ? { "k8s.subresource": route.subresource }

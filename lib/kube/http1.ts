@@ -76,14 +76,18 @@ const headDecoder = new TextDecoder("latin1");
 const MAX_HEAD = 64 * 1024;
 const BUFFER = 16 * 1024;
 const CRLF = [13, 10];
+/** Longest a connect, proxy tunnel and TLS handshake may take together. */
+const CONNECT_TIMEOUT_MS = 10_000;
 const CRLF2 = [13, 10, 13, 10];
 
 /** Parts of the server URL a connection needs. */
 interface Target {
+  /** The host to connect to (an IPv6 address without brackets). */
   host: string;
   port: number;
   tls: boolean;
-  hostHeader: string;
+  /** `host:port` as the Host header and CONNECT write it (IPv6 in brackets). */
+  authority: string;
   prefix: string;
 }
 
@@ -93,11 +97,12 @@ function target(server: string): Target {
     throw new TypeError(`${server}: only https:// and http:// servers`);
   }
   const tls = url.protocol === "https:";
+  const port = Number(url.port || (tls ? 443 : 80));
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(url.port || (tls ? 443 : 80)),
+    port,
     tls,
-    hostHeader: url.host,
+    authority: `${url.hostname}:${port}`,
     prefix: url.pathname.replace(/\/+$/, ""),
   };
 }
@@ -279,31 +284,21 @@ class Connection {
         throw new ConnectionError("a chunk does not end with CRLF");
       }
     }
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concat(parts);
   }
 
   async #untilEof(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     for (;;) {
+      this.received += this.#end - this.#start;
       parts.push(this.#buf.slice(this.#start, this.#end));
       this.#start = this.#end;
+      // such a body ends with a close, not with a reset or an abort
+      if (this.#eof && this.#failure !== undefined) throw this.#ended();
       if (this.#eof) break;
       await this.#read();
     }
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concat(parts);
   }
 
   /** Sends `request` and reads one whole answer; `keepAlive` says whether the connection can be reused. */
@@ -381,58 +376,79 @@ class Connection {
   }
 }
 
+/** The parts one after another. */
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** A head's bytes as text, one character per byte (WHATWG's `latin1`). */
 function latin1(bytes: Uint8Array): string {
   return headDecoder.decode(bytes);
 }
 
-/** A TCP connection to `to` through the HTTP proxy `proxy` (`CONNECT`). */
-async function tunnel(proxy: string, to: Target): Promise<Deno.TcpConn> {
+/** An HTTP proxy, parsed once. */
+interface Proxy {
+  /** `host:port`, for messages. */
+  name: string;
+  host: string;
+  port: number;
+  /** The `proxy-authorization` header line, or "". */
+  credentials: string;
+}
+
+function proxyOf(proxy: string): Proxy {
   const url = new URL(proxy);
-  const tcp = await Deno.connect({
-    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+  return {
+    name: url.host,
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port: Number(url.port || 80),
-  });
-  tcp.setNoDelay(true);
-  const authority = to.host.includes(":")
-    ? `[${to.host}]:${to.port}`
-    : `${to.host}:${to.port}`;
-  const credentials = url.username
-    ? `proxy-authorization: Basic ${
-      btoa(
-        `${decodeURIComponent(url.username)}:${
-          decodeURIComponent(url.password)
-        }`,
-      )
-    }\r\n`
-    : "";
-  try {
-    await tcp.write(
-      encoder.encode(
-        `CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n${credentials}\r\n`,
-      ),
-    );
-    // byte by byte up to the blank line: what follows it is the server's
-    let head = "";
-    const byte = new Uint8Array(1);
-    while (!head.endsWith("\r\n\r\n")) {
-      if (head.length > MAX_HEAD || (await tcp.read(byte)) === null) {
-        throw new ConnectionError(
-          `the proxy ${url.host} closed the tunnel to ${authority}`,
-        );
-      }
-      head += String.fromCharCode(byte[0]!);
-    }
-    const status = head.slice(0, head.indexOf("\r\n"));
-    if (!/^HTTP\/1\.[01] 2\d\d/.test(status)) {
+    credentials: url.username
+      ? `proxy-authorization: Basic ${
+        btoa(
+          `${decodeURIComponent(url.username)}:${
+            decodeURIComponent(url.password)
+          }`,
+        )
+      }\r\n`
+      : "",
+  };
+}
+
+/** Opens a tunnel to `to` on `tcp`, a connection to `proxy` (`CONNECT`). */
+async function tunnel(
+  tcp: Deno.TcpConn,
+  proxy: Proxy,
+  to: Target,
+): Promise<void> {
+  const { authority } = to;
+  await tcp.write(
+    encoder.encode(
+      `CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n${proxy.credentials}\r\n`,
+    ),
+  );
+  // byte by byte up to the blank line: what follows it is the server's
+  let head = "";
+  const byte = new Uint8Array(1);
+  while (!head.endsWith("\r\n\r\n")) {
+    if (head.length > MAX_HEAD || (await tcp.read(byte)) === null) {
       throw new ConnectionError(
-        `the proxy ${url.host} refused a tunnel to ${authority}: ${status}`,
+        `the proxy ${proxy.name} closed the tunnel to ${authority}`,
       );
     }
-    return tcp;
-  } catch (error) {
-    tcp.close();
-    throw error;
+    head += String.fromCharCode(byte[0]!);
+  }
+  const status = head.slice(0, head.indexOf("\r\n"));
+  if (!/^HTTP\/1\.[01] 2\d\d/.test(status)) {
+    throw new ConnectionError(
+      `the proxy ${proxy.name} refused a tunnel to ${authority}: ${status}`,
+    );
   }
 }
 
@@ -454,6 +470,7 @@ export class Http1Client {
   /** Requests waiting for a connection: given one, or `undefined` to open one. */
   readonly #waiting: ((c: Connection | undefined) => void)[] = [];
   readonly #maxConnections: number;
+  readonly #proxy: Proxy | undefined;
   readonly #idleMs: number;
   #opening = 0;
   #opened = 0;
@@ -464,6 +481,7 @@ export class Http1Client {
     this.#target = target(options.server);
     this.#options = options;
     this.#maxConnections = options.maxConnections ?? 32;
+    this.#proxy = options.proxy ? proxyOf(options.proxy) : undefined;
     this.#idleMs = options.idleMs ?? 60_000;
   }
 
@@ -477,59 +495,77 @@ export class Http1Client {
     return this.#opened;
   }
 
-  async #connect(): Promise<Connection> {
+  /** A new connection; `signal` ends a connect, tunnel or handshake that hangs. */
+  async #connect(signal: AbortSignal): Promise<Connection> {
     const { host, port, tls } = this.#target;
     const caCerts = this.#options.caCert ? [this.#options.caCert] : [];
-    const proxy = tls ? this.#options.proxy : undefined;
-    let conn: Deno.Conn;
-    if (tls && this.#options.clientCert) {
-      if (proxy) {
-        throw new ConnectionError(
-          `no way through the proxy ${
-            new URL(proxy).host
-          } with a client certificate (Deno.startTls takes none): set NO_PROXY for ${host}`,
-        );
-      }
-      conn = await Deno.connectTls({
-        hostname: host,
-        port,
-        caCerts,
-        alpnProtocols: ["http/1.1"],
-        ...this.#options.clientCert,
-      });
-    } else {
-      const tcp = proxy
-        ? await tunnel(proxy, this.#target)
-        : await Deno.connect({ hostname: host, port });
-      tcp.setNoDelay(true);
-      conn = tls
-        ? await Deno.startTls(tcp, {
+    const proxy = tls ? this.#proxy : undefined;
+    let conn: Deno.Conn | undefined;
+    const abort = () => conn?.close();
+    signal.addEventListener("abort", abort, { once: true });
+    try {
+      if (tls && this.#options.clientCert) {
+        if (proxy) {
+          throw new ConnectionError(
+            `no way through the proxy ${proxy.name} with a client certificate (Deno.startTls takes none): set NO_PROXY for ${host}`,
+          );
+        }
+        conn = await Deno.connectTls({
           hostname: host,
+          port,
           caCerts,
           alpnProtocols: ["http/1.1"],
-        })
-        : tcp;
-    }
-    if ("handshake" in conn) {
-      try {
-        await (conn as Deno.TlsConn).handshake();
-      } catch (error) {
-        try {
-          conn.close();
-        } catch { /* closed */ }
-        throw error;
+          ...this.#options.clientCert,
+        });
+      } else {
+        const tcp = await Deno.connect({
+          hostname: proxy?.host ?? host,
+          port: proxy?.port ?? port,
+          signal,
+        });
+        conn = tcp;
+        tcp.setNoDelay(true);
+        if (proxy) await tunnel(tcp, proxy, this.#target);
+        if (tls) {
+          conn = await Deno.startTls(tcp, {
+            hostname: host,
+            caCerts,
+            alpnProtocols: ["http/1.1"],
+          });
+        }
       }
+      if (tls) await (conn as Deno.TlsConn).handshake();
+      signal.throwIfAborted();
+      return new Connection(conn);
+    } catch (error) {
+      try {
+        conn?.close();
+      } catch { /* closed */ }
+      throw signal.aborted ? signal.reason : error;
+    } finally {
+      signal.removeEventListener("abort", abort);
     }
-    return new Connection(conn);
   }
 
-  async #open(): Promise<Connection> {
+  async #open(signal: AbortSignal | undefined): Promise<Connection> {
     this.#opening++;
     try {
-      const c = await this.#connect();
+      const c = await this.#connect(
+        signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(CONNECT_TIMEOUT_MS)])
+          : AbortSignal.timeout(CONNECT_TIMEOUT_MS),
+      );
       this.#opened++;
+      if (this.#closed) {
+        c.close();
+        throw new ConnectionError("the client is closed");
+      }
       this.#busy.add(c);
       return c;
+    } catch (error) {
+      // the slot it held is free again: a waiting request may open one
+      queueMicrotask(() => this.#waiting.shift()?.(undefined));
+      throw error;
     } finally {
       this.#opening--;
     }
@@ -548,20 +584,7 @@ export class Http1Client {
       c.close();
     }
     if (this.connections < this.#maxConnections) {
-      const opening = this.#open();
-      if (!signal) return await opening;
-      // a connect or handshake that hangs ends at the signal too; the
-      // connection, if it comes later, joins the idle ones
-      return await new Promise<Connection>((resolve, reject) => {
-        const abort = () => {
-          opening.then((c) => this.#release(c, true), () => {});
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", abort, { once: true });
-        opening.then(resolve, reject).finally(() =>
-          signal.removeEventListener("abort", abort)
-        );
-      });
+      return await this.#open(signal);
     }
     const given = await new Promise<Connection | undefined>(
       (resolve, reject) => {
@@ -606,7 +629,7 @@ export class Http1Client {
     const opened = await Promise.allSettled(
       Array.from(
         { length: Math.min(n, this.#maxConnections) - this.connections },
-        () => this.#open(),
+        () => this.#open(undefined),
       ),
     );
     for (const result of opened) {
@@ -640,7 +663,7 @@ export class Http1Client {
     }
     const payload = body === undefined ? undefined : encoder.encode(body);
     let head =
-      `${method} ${this.#target.prefix}${path} HTTP/1.1\r\nhost: ${this.#target.hostHeader}\r\n`;
+      `${method} ${this.#target.prefix}${path} HTTP/1.1\r\nhost: ${this.#target.authority}\r\n`;
     for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
     if (
       payload || method === "POST" || method === "PUT" || method === "PATCH"
@@ -657,7 +680,8 @@ export class Http1Client {
     }
     for (let attempt = 0;; attempt++) {
       const c = await this.#acquire(signal);
-      const reused = c.uses > 0;
+      // kept before: answered a request, or opened ahead and idle since
+      const reused = c.uses > 0 || c.idleSince > 0;
       const abort = () => c.close();
       signal?.addEventListener("abort", abort, { once: true });
       try {
@@ -665,7 +689,6 @@ export class Http1Client {
         this.#release(c, answer.keepAlive);
         return answer;
       } catch (error) {
-        c.close();
         this.#release(c, false);
         if (signal?.aborted) {
           if (c.received === 0) throw signal.reason;
@@ -695,5 +718,10 @@ export class Http1Client {
     for (const c of this.#busy) c.close();
     this.#busy.clear();
     for (const take of this.#waiting.splice(0)) take(undefined);
+  }
+
+  /** Same as {@linkcode Http1Client.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -71,7 +71,7 @@ function scriptedServer(script: (seen: Seen, index: number) => Reply) {
         } catch { /* closed */ }
       }
     },
-    close() {
+    [Symbol.dispose]() {
       listener.close();
       this.dropConnections();
     },
@@ -85,255 +85,205 @@ const ok = (body: string) =>
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("Http1Client reads Content-Length and chunked answers on one kept connection", async () => {
-  const server = scriptedServer((_, i) =>
+  using server = scriptedServer((_, i) =>
     i === 0
       ? ok('{"é":1}')
       : "HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\n\r\n" +
         '4;ext=1\r\n{"a"\r\n3\r\n:2}\r\n0\r\nx-trailer: y\r\n\r\n'
   );
-  const client = new Http1Client({ server: server.url });
-  try {
-    const first = await client.request(
-      "GET",
-      "/a",
-      [["accept", "x"]],
-      undefined,
-    );
-    assert.deepEqual([first.status, first.body], [200, '{"é":1}']);
-    const second = await client.request("POST", "/b", [], '{"ü":true}');
-    assert.deepEqual([second.status, second.statusText, second.body], [
-      201,
-      "Created",
-      '{"a":2}',
-    ]);
-    assert.deepEqual(server.seen.map((s) => s.conn), [0, 0], "one connection");
-    assert.match(
-      server.seen[0]!.head,
-      /^GET \/a HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\naccept: x$/,
-    );
-    assert.match(
-      server.seen[1]!.head,
-      /content-length: 11/,
-      "bytes, not characters",
-    );
-    assert.equal(server.seen[1]!.body, '{"ü":true}');
-  } finally {
-    client.close();
-    server.close();
-  }
+  using client = new Http1Client({ server: server.url });
+  const first = await client.request(
+    "GET",
+    "/a",
+    [["accept", "x"]],
+    undefined,
+  );
+  assert.deepEqual([first.status, first.body], [200, '{"é":1}']);
+  const second = await client.request("POST", "/b", [], '{"ü":true}');
+  assert.deepEqual([second.status, second.statusText, second.body], [
+    201,
+    "Created",
+    '{"a":2}',
+  ]);
+  assert.deepEqual(server.seen.map((s) => s.conn), [0, 0], "one connection");
+  assert.match(
+    server.seen[0]!.head,
+    /^GET \/a HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\naccept: x$/,
+  );
+  assert.match(
+    server.seen[1]!.head,
+    /content-length: 11/,
+    "bytes, not characters",
+  );
+  assert.equal(server.seen[1]!.body, '{"ü":true}');
 });
 
 Deno.test("Http1Client drops a kept connection the server closed while it was idle", async () => {
-  const server = scriptedServer(() => ok("{}"));
-  const client = new Http1Client({ server: server.url });
-  try {
-    await client.request("GET", "/a", [], undefined);
-    assert.equal(client.connections, 1);
-    server.dropConnections();
-    await tick();
-    assert.equal(client.connections, 0, "noticed without a request");
-    const again = await client.request("POST", "/b", [], "{}");
-    assert.equal(again.status, 200);
-    assert.deepEqual(server.seen.map((s) => s.conn), [0, 1]);
-  } finally {
-    client.close();
-    server.close();
-  }
+  using server = scriptedServer(() => ok("{}"));
+  using client = new Http1Client({ server: server.url });
+  await client.request("GET", "/a", [], undefined);
+  assert.equal(client.connections, 1);
+  server.dropConnections();
+  await tick();
+  assert.equal(client.connections, 0, "noticed without a request");
+  const again = await client.request("POST", "/b", [], "{}");
+  assert.equal(again.status, 200);
+  assert.deepEqual(server.seen.map((s) => s.conn), [0, 1]);
 });
 
 Deno.test("Http1Client sends a GET again when its kept connection closes unanswered, never a POST", async () => {
   let closeNext = false;
-  const server = scriptedServer(() => {
+  using server = scriptedServer(() => {
     if (!closeNext) return ok("{}");
     closeNext = false;
     return "close";
   });
-  const client = new Http1Client({ server: server.url });
-  try {
-    await client.request("GET", "/warm", [], undefined);
-    closeNext = true;
-    const get = await client.request("GET", "/a", [], undefined);
-    assert.equal(get.status, 200, "sent again on a new connection");
-    assert.deepEqual(server.seen.map((s) => s.conn), [0, 0, 1]);
-    closeNext = true;
-    const post = await client.request("POST", "/b", [], "{}").then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(post instanceof ConnectionError, String(post));
-    assert.equal(post.partial, false);
-    assert.match(post.message, /^no answer/);
-    assert.equal(server.seen.length, 4, "the POST was sent once");
-  } finally {
-    client.close();
-    server.close();
-  }
+  using client = new Http1Client({ server: server.url });
+  await client.request("GET", "/warm", [], undefined);
+  closeNext = true;
+  const get = await client.request("GET", "/a", [], undefined);
+  assert.equal(get.status, 200, "sent again on a new connection");
+  assert.deepEqual(server.seen.map((s) => s.conn), [0, 0, 1]);
+  closeNext = true;
+  const post = await client.request("POST", "/b", [], "{}").then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.ok(post instanceof ConnectionError, String(post));
+  assert.equal(post.partial, false);
+  assert.match(post.message, /^no answer/);
+  assert.equal(server.seen.length, 4, "the POST was sent once");
 });
 
 Deno.test("Http1Client closes a connection the answer says to close, and reads an answer without length to its end", async () => {
-  const server = scriptedServer((_, i) =>
+  using server = scriptedServer((_, i) =>
     i === 0
       ? "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}"
       : "HTTP/1.0 200 OK\r\n\r\n[1]"
   );
-  const client = new Http1Client({ server: server.url });
-  try {
-    await client.request("GET", "/a", [], undefined);
-    assert.equal(client.connections, 0);
-    const noLength = client.request("GET", "/b", [], undefined);
-    await tick();
-    server.dropConnections(); // the end of the body
-    assert.equal((await noLength).body, "[1]");
-    assert.equal(client.connections, 0);
-  } finally {
-    client.close();
-    server.close();
-  }
+  using client = new Http1Client({ server: server.url });
+  await client.request("GET", "/a", [], undefined);
+  assert.equal(client.connections, 0);
+  const noLength = client.request("GET", "/b", [], undefined);
+  await tick();
+  server.dropConnections(); // the end of the body
+  assert.equal((await noLength).body, "[1]");
+  assert.equal(client.connections, 0);
 });
 
 Deno.test("Http1Client stops at the signal: no answer rejects with its reason, part of one is a partial ConnectionError", async () => {
   let partial = false;
-  const server = scriptedServer(() =>
+  using server = scriptedServer(() =>
     partial ? "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{" : "hang"
   );
-  const client = new Http1Client({ server: server.url });
-  try {
-    const none = await client.request(
-      "GET",
-      "/a",
-      [],
-      undefined,
-      AbortSignal.timeout(50),
-    ).then(() => undefined, (e) => e);
-    assert.ok(none instanceof DOMException && none.name === "TimeoutError");
-    partial = true;
-    const some = await client.request(
-      "GET",
-      "/b",
-      [],
-      undefined,
-      AbortSignal.timeout(100),
-    ).then(() => undefined, (e) => e);
-    assert.ok(some instanceof ConnectionError && some.partial, String(some));
-    assert.ok(
-      some.cause instanceof DOMException && some.cause.name === "TimeoutError",
-    );
-    assert.equal(client.connections, 0, "both connections closed");
-  } finally {
-    client.close();
-    server.close();
-  }
+  using client = new Http1Client({ server: server.url });
+  const none = await client.request(
+    "GET",
+    "/a",
+    [],
+    undefined,
+    AbortSignal.timeout(50),
+  ).then(() => undefined, (e) => e);
+  assert.ok(none instanceof DOMException && none.name === "TimeoutError");
+  partial = true;
+  const some = await client.request(
+    "GET",
+    "/b",
+    [],
+    undefined,
+    AbortSignal.timeout(100),
+  ).then(() => undefined, (e) => e);
+  assert.ok(some instanceof ConnectionError && some.partial, String(some));
+  assert.ok(
+    some.cause instanceof DOMException && some.cause.name === "TimeoutError",
+  );
+  assert.equal(client.connections, 0, "both connections closed");
 });
 
 Deno.test("Http1Client refuses a header or a path that would split the request", async () => {
-  const server = scriptedServer(() => ok("{}"));
-  const client = new Http1Client({ server: server.url });
-  try {
-    await assert.rejects(
-      client.request(
-        "GET",
-        "/a",
-        [["authorization", "Bearer x\r\nevil: 1"]],
-        undefined,
-      ),
-      /line break/,
-    );
-    await assert.rejects(
-      client.request("GET", "/a b", [], undefined),
-      /not a request target/,
-    );
-    assert.equal(server.seen.length, 0, "nothing sent");
-  } finally {
-    client.close();
-    server.close();
-  }
+  using server = scriptedServer(() => ok("{}"));
+  using client = new Http1Client({ server: server.url });
+  await assert.rejects(
+    client.request(
+      "GET",
+      "/a",
+      [["authorization", "Bearer x\r\nevil: 1"]],
+      undefined,
+    ),
+    /line break/,
+  );
+  await assert.rejects(
+    client.request("GET", "/a b", [], undefined),
+    /not a request target/,
+  );
+  assert.equal(server.seen.length, 0, "nothing sent");
 });
 
 Deno.test("Http1Client refuses an answer that is not HTTP/1.x", async () => {
-  const server = scriptedServer(() => "SSH-2.0-OpenSSH\r\n\r\n");
-  const client = new Http1Client({ server: server.url });
-  try {
-    await assert.rejects(
-      client.request("GET", "/a", [], undefined),
-      (e) => e instanceof ConnectionError && /status line/.test(e.message),
-    );
-  } finally {
-    client.close();
-    server.close();
-  }
+  using server = scriptedServer(() => "SSH-2.0-OpenSSH\r\n\r\n");
+  using client = new Http1Client({ server: server.url });
+  await assert.rejects(
+    client.request("GET", "/a", [], undefined),
+    (e) => e instanceof ConnectionError && /status line/.test(e.message),
+  );
 });
 
 Deno.test("Http1Client keeps a path prefix of the server URL and opens connections ahead with warm", async () => {
-  const server = scriptedServer(() => ok("{}"));
-  const client = new Http1Client({ server: `${server.url}/k8s/clusters/c1/` });
-  try {
-    await client.warm(3);
-    assert.equal(client.connections, 3);
-    await client.request("GET", "/api/v1/namespaces?limit=1", [], undefined);
-    assert.match(
-      server.seen[0]!.head,
-      /^GET \/k8s\/clusters\/c1\/api\/v1\/namespaces\?limit=1 /,
-    );
-    assert.equal(client.connections, 3, "a warm connection was used");
-  } finally {
-    client.close();
-    server.close();
-  }
+  using server = scriptedServer(() => ok("{}"));
+  using client = new Http1Client({ server: `${server.url}/k8s/clusters/c1/` });
+  await client.warm(3);
+  assert.equal(client.connections, 3);
+  await client.request("GET", "/api/v1/namespaces?limit=1", [], undefined);
+  assert.match(
+    server.seen[0]!.head,
+    /^GET \/k8s\/clusters\/c1\/api\/v1\/namespaces\?limit=1 /,
+  );
+  assert.equal(client.connections, 3, "a warm connection was used");
 });
 
 Deno.test("Http1Client opens at most maxConnections and keeps them: requests above wait, none is refused", async () => {
-  const server = scriptedServer(() => ok("{}"));
-  const client = new Http1Client({ server: server.url, maxConnections: 3 });
-  try {
-    for (let round = 0; round < 3; round++) {
-      const answers = await Promise.all(
-        Array.from(
-          { length: 10 },
-          (_, i) => client.request("GET", `/r${round}-${i}`, [], undefined),
-        ),
-      );
-      assert.ok(answers.every((a) => a.status === 200));
-    }
-    assert.equal(server.seen.length, 30);
-    assert.equal(client.opened, 3, "no connection opened again");
-    assert.deepEqual(
-      new Set(server.seen.map((s) => s.conn)),
-      new Set([0, 1, 2]),
+  using server = scriptedServer(() => ok("{}"));
+  using client = new Http1Client({ server: server.url, maxConnections: 3 });
+  for (let round = 0; round < 3; round++) {
+    const answers = await Promise.all(
+      Array.from(
+        { length: 10 },
+        (_, i) => client.request("GET", `/r${round}-${i}`, [], undefined),
+      ),
     );
-  } finally {
-    client.close();
-    server.close();
+    assert.ok(answers.every((a) => a.status === 200));
   }
+  assert.equal(server.seen.length, 30);
+  assert.equal(client.opened, 3, "no connection opened again");
+  assert.deepEqual(
+    new Set(server.seen.map((s) => s.conn)),
+    new Set([0, 1, 2]),
+  );
 });
 
 Deno.test("Http1Client stops waiting for a connection at the signal", async () => {
-  const server = scriptedServer(() => "hang");
-  const client = new Http1Client({ server: server.url, maxConnections: 1 });
-  try {
-    const first = client.request(
-      "GET",
-      "/a",
-      [],
-      undefined,
-      AbortSignal.timeout(300),
-    )
-      .catch((e) => e);
-    const waiting = await client.request(
-      "GET",
-      "/b",
-      [],
-      undefined,
-      AbortSignal.timeout(50),
-    ).then(() => undefined, (e) => e);
-    assert.ok(
-      waiting instanceof DOMException && waiting.name === "TimeoutError",
-    );
-    assert.equal(server.seen.length, 1, "the waiting request was never sent");
-    await first;
-  } finally {
-    client.close();
-    server.close();
-  }
+  using server = scriptedServer(() => "hang");
+  using client = new Http1Client({ server: server.url, maxConnections: 1 });
+  const first = client.request(
+    "GET",
+    "/a",
+    [],
+    undefined,
+    AbortSignal.timeout(300),
+  )
+    .catch((e) => e);
+  const waiting = await client.request(
+    "GET",
+    "/b",
+    [],
+    undefined,
+    AbortSignal.timeout(50),
+  ).then(() => undefined, (e) => e);
+  assert.ok(
+    waiting instanceof DOMException && waiting.name === "TimeoutError",
+  );
+  assert.equal(server.seen.length, 1, "the waiting request was never sent");
+  await first;
 });
 
 Deno.test("Http1Client stops at the signal while a proxy never answers its CONNECT", async () => {
@@ -342,7 +292,7 @@ Deno.test("Http1Client stops at the signal while a proxy never answers its CONNE
   (async () => {
     for await (const conn of proxy) held.push(conn); // says nothing
   })().catch(() => {});
-  const client = new Http1Client({
+  using client = new Http1Client({
     server: "https://127.0.0.1:1",
     proxy: `http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`,
   });
@@ -359,9 +309,39 @@ Deno.test("Http1Client stops at the signal while a proxy never answers its CONNE
       (e) => e instanceof DOMException && e.name === "TimeoutError",
     );
     assert.ok(performance.now() - started < 1_000);
+    assert.equal(client.connections, 0, "the hung connection was closed");
   } finally {
     client.close();
     proxy.close();
     for (const conn of held) conn.close();
   }
+});
+
+Deno.test("Http1Client lets a waiting request open a connection when one failed to open", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close(); // nothing listens there now
+  using client = new Http1Client({
+    server: `http://127.0.0.1:${port}`,
+    maxConnections: 1,
+  });
+  const results = await Promise.allSettled([
+    client.request("GET", "/a", [], undefined),
+    client.request("GET", "/b", [], undefined), // waits for the only slot
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected"]);
+  assert.match(
+    String((results[1] as PromiseRejectedResult).reason),
+    /refused/i,
+    "its own failure, not a wait until some timeout",
+  );
+});
+
+Deno.test("Http1Client refuses an answer without length that an abort cut short", async () => {
+  using server = scriptedServer(() => "HTTP/1.0 200 OK\r\n\r\n[1");
+  using client = new Http1Client({ server: server.url });
+  await assert.rejects(
+    client.request("GET", "/a", [], undefined, AbortSignal.timeout(100)),
+    (e) => e instanceof ConnectionError && e.partial,
+  );
 });

@@ -9,8 +9,7 @@
  * @module
  */
 
-/** Reads an environment variable. */
-export type EnvLookup = (name: string) => string | undefined;
+import type { EnvLookup } from "../telemetry/config.ts";
 
 function either(env: EnvLookup, name: string): string | undefined {
   return env(name) || env(name.toLowerCase()) || undefined;

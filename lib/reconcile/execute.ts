@@ -91,13 +91,10 @@ async function run(
     }
     throw error;
   }
-  const { kind, name, resourceVersion } = {
-    kind: sent.stored?.kind,
-    name: sent.stored?.metadata?.name,
-    resourceVersion: sent.stored?.metadata?.resourceVersion,
-  };
-  if (kind && name && resourceVersion) {
-    executed.stored.set(childKey(kind, name), resourceVersion);
+  const kind = sent.stored?.kind;
+  const meta = sent.stored?.metadata;
+  if (kind && meta?.name && meta.resourceVersion) {
+    executed.stored.set(childKey(kind, meta.name), meta.resourceVersion);
   }
   if (write.op === "delete") {
     executed.deleted.add(childKey(write.target.kind, write.target.name));

@@ -25,12 +25,15 @@ import { credentialsMetadata, getObject, listByLabel } from "../kube/api.ts";
 import type { KubeHttp } from "../kube/http.ts";
 import { settleAll } from "./settle.ts";
 
+/** What reads found about a cluster, the cluster itself aside. */
+export type Found = Omit<Observed, "cluster" | "children"> & {
+  children: Map<string, KubeObject>;
+};
+
 async function runReads(
   kube: KubeHttp,
   reads: Read[],
-  into: Omit<Observed, "cluster" | "children"> & {
-    children: Map<string, KubeObject>;
-  },
+  into: Found,
 ): Promise<void> {
   await settleAll(reads.map((read) => async () => {
     if (read.op === "get") {
@@ -61,9 +64,7 @@ async function runReads(
 /** The reads of a cluster sent before the cluster itself is read. */
 export interface ReadsAhead {
   /** What they found. */
-  found: Omit<Observed, "cluster" | "children"> & {
-    children: Map<string, KubeObject>;
-  };
+  found: Found;
   /** Settles when every one has (rejects with the first failure). */
   done: Promise<unknown>;
 }

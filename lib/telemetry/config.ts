@@ -79,18 +79,17 @@ function headerList(env: EnvLookup, name: string): Record<string, string> {
   if (!raw) return headers;
   raw.split(",").forEach((entry, index) => {
     const at = entry.indexOf("=");
-    const key = entry.slice(0, at).trim();
+    const key = entry.slice(0, Math.max(at, 0)).trim();
     let value: string | undefined;
     try {
-      value = at > 0
-        ? decodeURIComponent(entry.slice(at + 1).trim())
-        : undefined;
+      value = decodeURIComponent(entry.slice(at + 1).trim());
     } catch {
       value = undefined;
     }
+    // a control character would make every export fail, its value in the error
     if (
-      !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === undefined ||
-      /[\r\n]/.test(value)
+      at <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) ||
+      value === undefined || /[\0-\x1f\x7f]/.test(value)
     ) {
       throw new Error(
         `${name}: entry ${

@@ -107,7 +107,16 @@ Deno.test("telemetryConfig reads export headers, the traces' own over the genera
     })).exportHeaders,
     { authorization: "Bearer t0k3n", "x-tenant": "b" },
   );
-  for (const bad of ["x-key", "=v", "bad key=v", "k=%E0%A4%A", "k=a%0D%0Ab"]) {
+  for (
+    const bad of [
+      "x-key",
+      "=v",
+      "bad key=v",
+      "k=%E0%A4%A",
+      "k=a%0D%0Ab",
+      "k=a%00b",
+    ]
+  ) {
     assert.throws(
       () =>
         telemetryConfig(env({

@@ -63,6 +63,8 @@ export class LazyOtlpProcessor implements SpanProcessor {
       this.#processor = processor;
       return processor;
     });
+    // a failed load is seen by each flush; never an unhandled rejection
+    this.#ready.catch(() => {});
   }
 
   /** Nothing to do when a span starts. */

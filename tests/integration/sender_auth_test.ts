@@ -130,6 +130,11 @@ Deno.test("sender authentication: only the sources can make the function act", a
         /sender system:serviceaccount:shop:app is not one of the sources/,
       );
       const spans = receiver.trace(answer.body.traceId);
+      // the refusal is traced (so an empty trace cannot pass), with no API call
+      assert.equal(
+        spans.find((s) => s.kind === 2)?.attributes["error.type"],
+        "forbidden",
+      );
       assert.equal(spans.filter((s) => s.kind === CLIENT).length, 0);
       assert.equal(await clusterVersion(), before);
     },
@@ -199,10 +204,12 @@ Deno.test("sender authentication: only the sources can make the function act", a
         assert.ok(handled);
       }, 20_000);
       await good.stop();
+      // only refusals after this point: earlier steps were refused too
+      const seen = (await fn.logLines()).length;
       const wrong = await adapter(SENDER, "someone-else");
       await applyObjects(cp.kube, [clusterManifest(NS, "refused")]);
       await eventually("the adapter's event was refused", async () => {
-        const refused = (await fn.logLines()).filter((l) =>
+        const refused = (await fn.logLines()).slice(seen).filter((l) =>
           l.message === "sender refused" && l.status === 401 &&
           /not issued for audience/.test(String(l.error))
         );

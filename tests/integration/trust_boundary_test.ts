@@ -203,6 +203,15 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
       metadata: { name: "web", namespace: NS },
       spec: { maxUnavailable: 1, selector: { matchLabels: { app: "web" } } },
     },
+    // a claim that can grow (expandable class, bound), so that only RBAC or
+    // the admission policy can refuse growing it
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "expandable" },
+      provisioner: "example.com/none",
+      allowVolumeExpansion: true,
+    },
     {
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
@@ -213,10 +222,25 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
       },
       spec: {
         accessModes: ["ReadWriteOnce"],
+        storageClassName: "expandable",
         resources: { requests: { storage: "1Gi" } },
       },
     },
   ]);
+  const claim = await cp.kube.request<Any>(
+    "GET",
+    `/api/v1/namespaces/${NS}/persistentvolumeclaims/data-web-0`,
+  );
+  await cp.kube.request(
+    "PUT",
+    `/api/v1/namespaces/${NS}/persistentvolumeclaims/data-web-0/status`,
+    {
+      body: {
+        ...claim,
+        status: { phase: "Bound", capacity: { storage: "1Gi" } },
+      },
+    },
+  );
 
   await t.step(
     "RBAC and the admission policy refuse, with the function's own token, what it must not do",
@@ -319,6 +343,14 @@ Deno.test("trust boundary: the function acts only on what its clusters own", asy
         );
       }
       assert.deepEqual(await snapshot(), before, "nothing changed");
+      // the volume could grow: the refusal above was the function's limits
+      await cp.kube.request(
+        "PATCH",
+        `${CORE}/persistentvolumeclaims/data-web-0`,
+        merge({ spec: { resources: { requests: { storage: "2Gi" } } } }, {
+          dryRun: "All",
+        }),
+      );
       // what it may do: its pods' role label, its Secret's metadata
       await raw.request(
         "PATCH",
