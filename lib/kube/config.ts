@@ -15,6 +15,7 @@
  * @module
  */
 
+import { load } from "js-yaml";
 import type { KubeHttpOptions } from "./http.ts";
 
 /** Connection options plus where they came from. */
@@ -130,8 +131,6 @@ export async function accessFromKubeconfig(
   dir: string,
   source: string,
 ): Promise<KubeAccess | undefined> {
-  // imported here: in a cluster no kubeconfig is parsed (~3.5 ms at start)
-  const { load } = await import("js-yaml");
   const config = (load(text) ?? {}) as Kubeconfig;
   const contextName = config["current-context"];
   const context = config.contexts?.find((c) => c.name === contextName)
