@@ -69,6 +69,14 @@ export function tracesUrl(env: EnvLookup): string | undefined {
   return `${generic.replace(/\/+$/, "")}/v1/traces`;
 }
 
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
  * `key=value,…` with percent-encoded values (the OTLP exporter's format);
  * throws naming the variable and the entry's position, never a value.
@@ -89,7 +97,7 @@ function headerList(env: EnvLookup, name: string): Record<string, string> {
     // a control character would make every export fail, its value in the error
     if (
       at <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) ||
-      value === undefined || /[\0-\x1f\x7f]/.test(value)
+      value === undefined || hasControlCharacter(value)
     ) {
       throw new Error(
         `${name}: entry ${
