@@ -6,6 +6,8 @@ import { mysqlClusterCrd } from "../../lib/manifests/crd.ts";
 import type { KubeObject } from "../../lib/core/objects.ts";
 import { FIELD_MANAGER } from "../../lib/core/labels.ts";
 import type { MySQLCluster } from "../../lib/core/mysql_cluster.ts";
+import { apply as operatorApply } from "../../lib/kube/api.ts";
+import { KubeApiError } from "../../lib/kube/http.ts";
 import { generatePassword } from "../../lib/reconcile/password.ts";
 import { checkSpec } from "../../lib/core/validate.ts";
 import { applyObjects, objectPath } from "../harness/apply.ts";
@@ -73,6 +75,35 @@ Deno.test("desired children are valid objects for a real apiserver", async (t) =
       assert.equal(owner.uid, cluster.metadata.uid);
     }
   });
+
+  await t.step(
+    "the operator's apply refuses a field the schema does not declare",
+    async () => {
+      // it skips the apiserver's strict parse (fieldValidation=Ignore):
+      // server-side apply must still type the body against the schema
+      const cluster = await cp.kube.request<MySQLCluster>(
+        "GET",
+        `${CLUSTERS}/db`,
+      );
+      const configMap = children(cluster).apply.find((o) =>
+        o.kind === "ConfigMap"
+      )!;
+      await assert.rejects(
+        operatorApply(cp.kube, {
+          ...configMap,
+          spec: { replicas: 3 },
+        } as KubeObject),
+        (error: unknown) =>
+          error instanceof KubeApiError &&
+          /\.spec: field not declared in schema/.test(error.message),
+      );
+      const stored = await cp.kube.request<KubeObject>(
+        "GET",
+        await objectPath(cp.kube, configMap),
+      );
+      assert.equal(stored.spec, undefined);
+    },
+  );
 
   await t.step("applying the same children again writes nothing", async () => {
     const cluster = await cp.kube.request<MySQLCluster>(
