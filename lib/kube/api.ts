@@ -277,7 +277,10 @@ needs(
 );
 /**
  * Server-side applies an object (or its status) with the operator's field
- * manager, taking over conflicting fields; returns the stored object.
+ * manager, taking over conflicting fields; returns the stored object's
+ * metadata (asked for as PartialObjectMetadata: the apiserver does not
+ * encode, nor the function parse, a whole StatefulSet and its managed
+ * fields for the resourceVersion the pass keeps).
  *
  * `fieldValidation=Ignore`: an apply body is parsed as YAML, and under
  * `Strict` or `Warn` (the default) the apiserver parses it a second time
@@ -291,10 +294,11 @@ export function apply(
   kube: KubeHttp,
   object: KubeObject,
   subresource?: "status",
-): Promise<KubeObject> {
+): Promise<Pick<KubeObject, "metadata">> {
   return kube.request("PATCH", objectPath(refOf(object), subresource), {
     body: object,
     contentType: APPLY,
+    accept: PARTIAL_METADATA,
     query: {
       fieldManager: FIELD_MANAGER,
       fieldValidation: "Ignore",

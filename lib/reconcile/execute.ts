@@ -37,10 +37,10 @@ export interface Done {
   why: string;
 }
 
-/** What one write did: whether it changed anything, and the object stored. */
+/** What one write did: whether it changed anything, and the stored metadata. */
 interface Sent {
   changed: boolean;
-  stored?: KubeObject;
+  stored?: Pick<KubeObject, "metadata">;
 }
 
 /** Runs one write; a `create` that found the object there changed nothing. */
@@ -91,7 +91,7 @@ async function run(
     }
     throw error;
   }
-  const kind = sent.stored?.kind;
+  const kind = write.op === "apply" ? write.object.kind : undefined;
   const meta = sent.stored?.metadata;
   if (kind && meta?.name && meta.resourceVersion) {
     executed.stored.set(childKey(kind, meta.name), meta.resourceVersion);
