@@ -24,6 +24,9 @@
  * @module
  */
 
+// first: it starts the TLS library's set-up on another thread while the
+// rest of the module code runs
+import "./crypto_init.ts";
 import {
   AUTH_OFF,
   type SenderAuthConfig,
