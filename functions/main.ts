@@ -51,7 +51,7 @@ import { heapGovernor, lazyV8Collector } from "./heap_governor.ts";
 const WARM_CONNECTIONS = 8;
 
 /** V8 heap past which a request is followed by a full collection (see heap_governor.ts). */
-const HEAP_BUDGET_BYTES = 48 * 2 ** 20;
+const HEAP_BUDGET_BYTES = 24 * 2 ** 20;
 
 function fail(message: string, error: unknown): never {
   log("error", message, {
