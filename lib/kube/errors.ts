@@ -8,10 +8,24 @@
 
 import { KubeApiError } from "./http.ts";
 
-/** True for failures a later attempt may not meet: unreachable API, timeouts, 429, 5xx. */
+/**
+ * kube-apiserver's answer when it could not allocate a Service's cluster IP
+ * for a reason other than a full range (with the IPAddress allocator, e.g.
+ * its own loopback client refused while it shuts down): 422 Invalid on
+ * `spec.clusterIPs`, a field the function never sets (kubernetes
+ * `pkg/registry/core/service/storage/alloc.go`, "failed to allocate IP:").
+ */
+const IP_ALLOCATION_FAILED =
+  /spec\.clusterIPs: Invalid value: .*failed to allocate IP: /;
+
+/**
+ * True for failures a later attempt may not meet: unreachable API, timeouts,
+ * 429, 5xx, and a Service's cluster IP the apiserver failed to allocate.
+ */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof KubeApiError)) return false;
-  return error.status === 0 || error.status === 429 || error.status >= 500;
+  return error.status === 0 || error.status === 429 || error.status >= 500 ||
+    (error.status === 422 && IP_ALLOCATION_FAILED.test(error.detail));
 }
 
 /**
