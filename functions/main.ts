@@ -101,7 +101,7 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
     : undefined;
   // the issuer's keys too, before the first token arrives, on the warmed
   // connections (not two more handshakes of their own)
-  void warming.then(() => senders?.prepare());
+  if (senders) void warming.then(() => senders.prepare());
   if (!senders) {
     log(
       "warn",
@@ -127,7 +127,9 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
     namespace,
     telemetry,
     ...(senders ? { senders } : {}),
-    resyncBudgetMs: budgetSeconds && budgetSeconds * 1000,
+    resyncBudgetMs: budgetSeconds === undefined
+      ? undefined
+      : budgetSeconds * 1000,
   });
   const govern = heapGovernor(HEAP_BUDGET_BYTES, {
     heapTotal: () => Deno.memoryUsage().heapTotal,

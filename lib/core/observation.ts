@@ -1,7 +1,7 @@
 /**
  * What a pass reads, decided here (the reads are the edge's): every child
- * by name and, above one replica, the pods (role labels, read
- * availability); then, from what those showed, the credentials Secret's
+ * by name and the pods (role labels, read availability; kept above one
+ * replica), sent with the cluster's own read; then, from what those showed, the credentials Secret's
  * metadata while this cluster has no StatefulSet of its own, and the data PVCs
  * once `storageSize` outgrew the StatefulSet's immutable claim template.
  *
@@ -89,9 +89,9 @@ export function readsAhead(namespace: string, name: string): Read[] {
 }
 
 /**
- * The reads after the cluster's, all at once: its children by name, and
- * its pods above one replica (each one of {@linkcode readsAhead}). None
- * for a cluster being deleted.
+ * Of the reads sent ahead ({@linkcode readsAhead}), those a pass keeps once
+ * it has the cluster: its children by name, and its pods above one replica.
+ * None for a cluster being deleted.
  */
 export function readsFor(cluster: MySQLCluster): Read[] {
   if (cluster.metadata.deletionTimestamp) return [];

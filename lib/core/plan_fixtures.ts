@@ -8,7 +8,7 @@
  * @module
  */
 
-import { childNames, DATA_VOLUME } from "./child_names.ts";
+import { DATA_VOLUME } from "./child_names.ts";
 import { selectorLabels } from "./labels.ts";
 import type { MySQLCluster, MySQLClusterSpec, Phase } from "./mysql_cluster.ts";
 import { ROLE_LABEL } from "./mysql_topology.ts";
@@ -19,7 +19,7 @@ import {
   type Pod,
   type StatefulSet,
 } from "./objects.ts";
-import type { Observed } from "./observation.ts";
+import { type Observed, observedStatefulSet } from "./observation.ts";
 import { type Plan, plan, type Write } from "./plan.ts";
 import { clusterFixture } from "./test_fixtures.ts";
 
@@ -215,11 +215,9 @@ function statefulSetOf(
   cluster: MySQLCluster,
   children: Map<string, KubeObject>,
 ): StatefulSet {
-  const found = children.get(
-    childKey("StatefulSet", childNames(cluster).statefulSet),
-  );
+  const found = observedStatefulSet(cluster, children);
   if (!found) throw new Error("no StatefulSet observed");
-  return found as StatefulSet;
+  return found;
 }
 
 /** A cluster that has had one pass (create) and whose children exist. */
@@ -408,7 +406,8 @@ export function scenarios(): Scenario[] {
           STATUS,
         ],
         events: [],
-        // cluster, 6 children (no pods at one replica); 2; status
+        // cluster, 6 children, the pods (read ahead, unused at one replica);
+        // 2; status
         requests: 11,
       },
     },

@@ -94,41 +94,27 @@ function requireString(value: unknown, what: string): string {
   return value;
 }
 
-/** A string of the event that `valid` accepts, or the event is refused as not `noun`. */
-function requireDnsName(
-  value: unknown,
-  what: string,
-  valid: (name: string) => boolean,
-  noun: string,
-): string {
-  const name = requireString(value, what);
-  if (!valid(name)) {
-    throw new BadEventError(
-      `${what} ${JSON.stringify(name.slice(0, 300))} is not ${noun}`,
-    );
-  }
-  return name;
+/** A check of a string of the event: one `valid` accepts, or the event is refused as not `noun`. */
+function dnsName(valid: (name: string) => boolean, noun: string) {
+  return (value: unknown, what: string): string => {
+    const name = requireString(value, what);
+    if (!valid(name)) {
+      throw new BadEventError(
+        `${what} ${JSON.stringify(name.slice(0, 300))} is not ${noun}`,
+      );
+    }
+    return name;
+  };
 }
 
 /** A namespace from an event: a DNS-1123 label, or the event is refused. */
-function requireNamespace(value: unknown, what: string): string {
-  return requireDnsName(
-    value,
-    what,
-    isDnsLabel,
-    "a namespace (a DNS-1123 label)",
-  );
-}
+const requireNamespace = dnsName(isDnsLabel, "a namespace (a DNS-1123 label)");
 
 /** An object name from an event: a DNS-1123 subdomain, or the event is refused. */
-function requireName(value: unknown, what: string): string {
-  return requireDnsName(
-    value,
-    what,
-    isDnsSubdomain,
-    "an object name (a DNS-1123 subdomain)",
-  );
-}
+const requireName = dnsName(
+  isDnsSubdomain,
+  "an object name (a DNS-1123 subdomain)",
+);
 
 /** The cluster that owns `object` through its controller ownerReference, if any. */
 export function controllingCluster(

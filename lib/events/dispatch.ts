@@ -246,7 +246,8 @@ export function createDispatcher<R extends PassResult>(
    * A resync, page by page (memory stays one page), a bounded pool of
    * passes, each with its own span (the API calls inside are not traced:
    * a span per cluster keeps 10,000 clusters' trace readable), until every
-   * cluster was visited, the time budget is spent, or `signal` aborts.
+   * cluster was visited, the time budget is spent, or the request is
+   * abandoned.
    */
   async function resync(
     scope: "all" | "pending",

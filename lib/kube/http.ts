@@ -130,8 +130,8 @@ export class KubeHttp {
   readonly #authorization: KubeHttpOptions["authorization"];
   readonly #authorizationTtlMs: number;
   readonly #permissions: PermissionSet | undefined;
-  // the promise, so that requests sent at once (the warm-up's) share one
-  // read of the credentials
+  // the promise, so that requests sent at once (a pass's first reads)
+  // share one read of the credentials
   #cachedAuthorization:
     | { value: Promise<string | undefined>; until: number }
     | undefined;
@@ -151,7 +151,8 @@ export class KubeHttp {
     this.#permissions = options.permissions;
     // HTTP/1.1 only (over HTTP/2 every request with a body above ~2 KB
     // waited ~40 ms against kube-apiserver 1.35), on sockets without Nagle
-    // (see http1.ts): one connection per concurrent request
+    // (see http1.ts): a connection per concurrent request, up to its limit
+    // (more wait)
     this.#client = new Http1Client({
       server: options.server,
       ...(options.caCert ? { caCert: options.caCert } : {}),
@@ -297,19 +298,16 @@ export class KubeHttp {
     } catch (error) {
       // no whole answer: as retryable as no answer at all
       const partial = error instanceof ConnectionError && error.partial;
+      const why = describeFailure(
+        partial && error.cause instanceof DOMException ? error.cause : error,
+        timeoutMs,
+      );
       throw new KubeApiError(
         method,
         path,
         0,
         "Unreachable",
-        partial
-          ? `reading the answer failed: ${
-            describeFailure(
-              error.cause instanceof DOMException ? error.cause : error,
-              timeoutMs,
-            )
-          }`
-          : describeFailure(error, timeoutMs),
+        partial ? `reading the answer failed: ${why}` : why,
         { cause: error },
       );
     }

@@ -12,7 +12,9 @@
  * (newest first) with a read pending on each, so a connection the server
  * closed is dropped at once instead of failing the next request; a request
  * that finds its reused connection closed before any answer is sent again on
- * a new one when it is safe to (not a POST the server may have received);
+ * a new one, unless it is a POST the server may have received (the operator's
+ * PATCHes are applies and merge patches, its DELETEs accept a 404: sending
+ * them twice leaves the same result);
  * `Content-Length` and chunked answers; an abort closes the connection.
  * Client certificates go through `Deno.connectTls` (its sockets keep
  * Nagle on: slower first requests, same answers), everything else through
@@ -41,8 +43,6 @@ export interface Http1Options {
    * open (and the apiserver sign) a TLS handshake per request above it.
    */
   maxConnections?: number;
-  /** An idle connection older than this is closed instead of reused (default 60 s, below the apiserver's 90 s). */
-  idleMs?: number;
 }
 
 /** One answer, its body read whole. */
@@ -78,7 +78,14 @@ const BUFFER = 16 * 1024;
 const CRLF = [13, 10];
 /** Longest a connect, proxy tunnel and TLS handshake may take together. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** An idle connection older than this is closed instead of reused (below the apiserver's 90 s). */
+const IDLE_MS = 60_000;
 const CRLF2 = [13, 10, 13, 10];
+
+/** A URL's host to connect to: an IPv6 address without its brackets. */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, "$1");
+}
 
 /** Parts of the server URL a connection needs. */
 interface Target {
@@ -99,7 +106,7 @@ function target(server: string): Target {
   const tls = url.protocol === "https:";
   const port = Number(url.port || (tls ? 443 : 80));
   return {
-    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    host: hostOf(url),
     port,
     tls,
     authority: `${url.hostname}:${port}`,
@@ -407,7 +414,7 @@ function proxyOf(proxy: string): Proxy {
   const url = new URL(proxy);
   return {
     name: url.host,
-    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    host: hostOf(url),
     port: Number(url.port || 80),
     credentials: url.username
       ? `proxy-authorization: Basic ${
@@ -471,7 +478,6 @@ export class Http1Client {
   readonly #waiting: ((c: Connection | undefined) => void)[] = [];
   readonly #maxConnections: number;
   readonly #proxy: Proxy | undefined;
-  readonly #idleMs: number;
   #opening = 0;
   #opened = 0;
   #closed = false;
@@ -482,7 +488,6 @@ export class Http1Client {
     this.#options = options;
     this.#maxConnections = options.maxConnections ?? 32;
     this.#proxy = options.proxy ? proxyOf(options.proxy) : undefined;
-    this.#idleMs = options.idleMs ?? 60_000;
   }
 
   /** Connections open now (idle, in use and being opened). */
@@ -577,7 +582,7 @@ export class Http1Client {
     for (;;) {
       const c = this.#idle.pop();
       if (!c) break;
-      if (!c.closed && now - c.idleSince < this.#idleMs) {
+      if (!c.closed && now - c.idleSince < IDLE_MS) {
         this.#busy.add(c);
         return c;
       }

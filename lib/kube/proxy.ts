@@ -10,6 +10,7 @@
  */
 
 import type { EnvLookup } from "../telemetry/config.ts";
+import { hostOf } from "./http1.ts";
 
 function either(env: EnvLookup, name: string): string | undefined {
   return env(name) || env(name.toLowerCase()) || undefined;
@@ -20,7 +21,7 @@ export function proxyFor(server: string, env: EnvLookup): string | undefined {
   const url = new URL(server);
   const proxy = either(env, "HTTPS_PROXY");
   if (url.protocol !== "https:" || !proxy) return undefined;
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const host = hostOf(url);
   const bypass = (either(env, "NO_PROXY") ?? "").split(",")
     .map((entry) =>
       entry.trim().toLowerCase().replace(/^\[(.*)\](:\d+)?$/, "$1")

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { childKey, type KubeObject } from "../core/objects.ts";
+import { childKey } from "../core/objects.ts";
 import { ensured, type Plan, type Write } from "../core/plan.ts";
 import {
   apply,
@@ -37,10 +37,11 @@ export interface Done {
   why: string;
 }
 
-/** What one write did: whether it changed anything, and the stored metadata. */
+/** What one write did: whether it changed anything, and what an apply stored. */
 interface Sent {
   changed: boolean;
-  stored?: Pick<KubeObject, "metadata">;
+  /** `Kind/name` and the resourceVersion an apply left. */
+  stored?: [string, string];
 }
 
 /** Runs one write; a `create` that found the object there changed nothing. */
@@ -48,11 +49,18 @@ async function send(kube: KubeHttp, write: Write): Promise<Sent> {
   switch (write.op) {
     case "create":
       return { changed: await createIfAbsent(kube, write.object) };
-    case "apply":
+    case "apply": {
+      const { kind } = write.object;
+      const { metadata } = await apply(kube, write.object, write.subresource);
       return {
         changed: true,
-        stored: await apply(kube, write.object, write.subresource),
+        ...(kind && metadata?.name && metadata.resourceVersion
+          ? {
+            stored: [childKey(kind, metadata.name), metadata.resourceVersion],
+          }
+          : {}),
       };
+    }
     case "patch":
       await mergePatch(kube, write.target, write.patch);
       return { changed: true };
@@ -91,11 +99,7 @@ async function run(
     }
     throw error;
   }
-  const kind = write.op === "apply" ? write.object.kind : undefined;
-  const meta = sent.stored?.metadata;
-  if (kind && meta?.name && meta.resourceVersion) {
-    executed.stored.set(childKey(kind, meta.name), meta.resourceVersion);
-  }
+  if (sent.stored) executed.stored.set(...sent.stored);
   if (write.op === "delete") {
     executed.deleted.add(childKey(write.target.kind, write.target.name));
   }

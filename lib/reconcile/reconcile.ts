@@ -2,7 +2,7 @@
  * One pass over one MySQLCluster, read top-down as its story:
  *
  * 1. read the cluster as the API has it now (events are hints, never truth),
- *    and, at the same time, its children by name;
+ *    and, at the same time, its children by name and its pods;
  * 2. observe the rest of what the core asks for, concurrently;
  * 3. plan — a pure function of what was observed, the time and fresh
  *    passwords: every write, the status and the Events, each with why;
@@ -90,8 +90,9 @@ export async function reconcile(
   try {
     cluster = await getCluster(kube, namespace, name, notOlderThan);
   } finally {
-    // the pass ends only once every request it sent has settled
-    if (!cluster) await ahead.done.catch(() => {});
+    // the pass ends only once every request it sent has settled (a failed
+    // read ahead is thrown by observe below)
+    await ahead.done.catch(() => {});
   }
   if (!cluster) {
     return {
@@ -107,7 +108,6 @@ export async function reconcile(
     cluster.metadata?.namespace !== namespace ||
     cluster.metadata?.name !== name
   ) {
-    await ahead.done.catch(() => {});
     throw new RefusedError(
       `the object read for MySQLCluster ${namespace}/${name} is ${cluster.kind} ${cluster.metadata?.namespace}/${cluster.metadata?.name}: refused`,
     );

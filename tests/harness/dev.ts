@@ -30,7 +30,7 @@ import { installCrds } from "./crds.ts";
 import { DEV_FUNCTION_PORT, devSenderTokenPath } from "./dev_config.ts";
 import { postEvent, resyncEvent } from "./events.ts";
 import { type FunctionProcess, startFunction } from "./function_process.ts";
-import { derivePing, deriveSource } from "./knative_manifests.ts";
+import { derivePing, deriveSource, serviceEnv } from "./knative_manifests.ts";
 import { oidcObjects } from "./knative_oidc.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { serviceAccountToken } from "./service_accounts.ts";
@@ -211,19 +211,10 @@ async function local(args: DevArgs): Promise<never> {
     ),
   );
   // who may send events: as the Knative Service says, checked as in a cluster
-  const service = manifests.find((m) =>
-    m.kind === "Service" && String(m.apiVersion).startsWith("serving.knative")
-  ) as {
-    spec: {
-      template: {
-        spec: { containers: { env?: { name: string; value?: string }[] }[] };
-      };
-    };
-  } | undefined;
   const senderEnv = Object.fromEntries(
-    (service?.spec.template.spec.containers[0]?.env ?? [])
-      .filter((e) => e.name.startsWith("SENDER_") && e.value !== undefined)
-      .map((e) => [e.name, e.value!]),
+    Object.entries(serviceEnv(manifests) ?? {}).filter(([name]) =>
+      name.startsWith("SENDER_")
+    ),
   );
   const identity = async (name: string, serviceAccount: string) =>
     await cp.writeKubeconfig(

@@ -18,12 +18,12 @@ export type ResourceVerb = "add" | "update" | "delete";
 export type PingReason = "resync" | "pending";
 
 /** The `source` of the events of the PingSource `mysql-<reason>` (as in knative/). */
-export function pingSourceOf(reason: PingReason): string {
+function pingSourceOf(reason: PingReason): string {
   return `/apis/v1/namespaces/mysql-operator/pingsources/mysql-${reason}`;
 }
 
 /** The PingSource the resync events come from (as in knative/). */
-export const RESYNC_SOURCE: string = pingSourceOf("resync");
+const RESYNC_SOURCE: string = pingSourceOf("resync");
 
 function plural(kind: string): string {
   const lower = kind.toLowerCase();

@@ -11,7 +11,11 @@ import type { KubeHttp } from "../../lib/kube/http.ts";
 import { type ApiServerSourceAdapter, startAdapter } from "./adapter.ts";
 import { discoveryResolver, parseManifests } from "./apply.ts";
 import type { ControlPlane } from "./control_plane.ts";
-import { type DerivedSource, deriveSource } from "./knative_manifests.ts";
+import {
+  type DerivedSource,
+  deriveSource,
+  serviceEnv,
+} from "./knative_manifests.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 const BASE = `${REPO_ROOT}/knative/base`;
@@ -37,7 +41,7 @@ async function baseNamespace(): Promise<string> {
  * adapters ({@linkcode deriveSource}, resources found through `kube`'s
  * discovery: their CRDs must be installed).
  */
-export async function knativeSources(kube: KubeHttp): Promise<DerivedSource[]> {
+async function knativeSources(kube: KubeHttp): Promise<DerivedSource[]> {
   const namespace = await baseNamespace();
   const resolve = discoveryResolver(kube);
   const derived: DerivedSource[] = [];
@@ -98,24 +102,11 @@ export async function startKnativeSources<const N extends string>(
  * container (the variables with a literal `value`).
  */
 export async function knativeServiceEnv(): Promise<Record<string, string>> {
-  const service = (await readBase("service.yaml")).find((o) =>
-    o.kind === "Service" && String(o.apiVersion).startsWith("serving.knative")
-  ) as {
-    spec?: {
-      template?: {
-        spec?: { containers?: { env?: { name: string; value?: string }[] }[] };
-      };
-    };
-  } | undefined;
-  const container = service?.spec?.template?.spec?.containers?.[0];
-  if (!container) {
+  const env = serviceEnv(await readBase("service.yaml"));
+  if (!env) {
     throw new Error(
       "knative/base/service.yaml has no Knative Service container",
     );
   }
-  return Object.fromEntries(
-    (container.env ?? []).filter((e) => e.value !== undefined).map((
-      e,
-    ) => [e.name, e.value!]),
-  );
+  return env;
 }

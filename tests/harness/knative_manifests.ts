@@ -313,3 +313,27 @@ export function checkTrigger(trigger: KubeObject): void {
   const object = trigger as any;
   checkKeys(object, TRIGGER_SHAPE, `Trigger ${object.metadata?.name ?? "?"}`);
 }
+
+/**
+ * The environment a Knative Service among `manifests` gives its container
+ * (the variables with a literal `value`); `undefined` without one.
+ */
+export function serviceEnv(
+  manifests: KubeObject[],
+): Record<string, string> | undefined {
+  const service = manifests.find((o) =>
+    o.kind === "Service" && String(o.apiVersion).startsWith("serving.knative")
+  ) as {
+    spec?: {
+      template?: {
+        spec?: { containers?: { env?: { name: string; value?: string }[] }[] };
+      };
+    };
+  } | undefined;
+  const container = service?.spec?.template?.spec?.containers?.[0];
+  if (!container) return undefined;
+  return Object.fromEntries(
+    (container.env ?? []).filter((e) => e.value !== undefined)
+      .map((e) => [e.name, e.value!]),
+  );
+}

@@ -7,6 +7,7 @@ import {
   derivePing,
   deriveSource,
   type ResolveResource,
+  serviceEnv,
 } from "./knative_manifests.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -126,18 +127,10 @@ Deno.test("the function accepts exactly the senders of knative/'s sources, for t
       derivePing(withNamespace(p))
     ),
   ];
-  const [service] = (await manifests("base/service.yaml")).filter((o) =>
-    o.kind === "Service"
-  );
-  // deno-lint-ignore no-explicit-any
-  const env = Object.fromEntries((service as any).spec.template.spec
-    .containers[0].env.map((e: { name: string; value: string }) => [
-      e.name,
-      e.value,
-    ]));
+  const env = serviceEnv(await manifests("base/service.yaml"))!;
   assert.equal(env.SENDER_AUTH, "oidc");
   assert.deepEqual(
-    env.SENDER_SERVICE_ACCOUNTS.split(",").sort(),
+    env.SENDER_SERVICE_ACCOUNTS?.split(",").sort(),
     senders.map((s) => `mysql-operator/${s.oidcServiceAccount}`).sort(),
   );
   for (const sender of senders) {
