@@ -35,9 +35,69 @@ export interface TelemetryConfig {
   exportHeaders: Record<string, string>;
   /** Longest a response waits for its spans to be exported (`OTEL_FLUSH_TIMEOUT_MS`). */
   flushTimeoutMs: number;
-  /** Resource attributes set before `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME` apply. */
-  baseAttributes: Record<string, string>;
+  /**
+   * The resource: the defaults (`service.name` = `K_SERVICE`, `faas.*`,
+   * `service.version`), then `OTEL_RESOURCE_ATTRIBUTES`, then
+   * `OTEL_SERVICE_NAME` over them.
+   */
+  attributes: Record<string, string>;
+  /** `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` (default `parentbased_always_on`). */
+  sampler: SamplerSetting;
+  /** Span limits the standard `OTEL_[SPAN_]…_LIMIT` variables set (the SDK's defaults for the rest). */
+  spanLimits: SpanLimitSettings;
 }
+
+/** Which sampler: `root` decides a trace's first span; `parentBased` follows the caller's decision. */
+export interface SamplerSetting {
+  /** What decides where there is no parent (or always, unless `parentBased`). */
+  root: "always_on" | "always_off" | "traceidratio";
+  /** A span with a parent (the caller's traceparent) keeps its parent's decision. */
+  parentBased: boolean;
+  /** `traceidratio`'s share of traces kept, 0–1 (`OTEL_TRACES_SAMPLER_ARG`, default 1). */
+  ratio: number;
+}
+
+/** Span limits, as the SDK's `SpanLimits` names them. */
+export type SpanLimitSettings = Partial<Record<SpanLimitName, number>>;
+
+type SpanLimitName =
+  | "attributeCountLimit"
+  | "attributeValueLengthLimit"
+  | "eventCountLimit"
+  | "linkCountLimit"
+  | "attributePerEventCountLimit"
+  | "attributePerLinkCountLimit";
+
+/** Each limit and its variables, the first one set wins (the specification's names, then the JavaScript SDK's). */
+const SPAN_LIMIT_VARIABLES: [SpanLimitName, string[]][] = [
+  ["attributeCountLimit", [
+    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_ATTRIBUTE_COUNT_LIMIT",
+  ]],
+  ["attributeValueLengthLimit", [
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+  ]],
+  ["eventCountLimit", ["OTEL_SPAN_EVENT_COUNT_LIMIT"]],
+  ["linkCountLimit", ["OTEL_SPAN_LINK_COUNT_LIMIT"]],
+  ["attributePerEventCountLimit", [
+    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT",
+  ]],
+  ["attributePerLinkCountLimit", [
+    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT",
+  ]],
+];
+
+const SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
 
 /** Looks up one environment variable. */
 export type EnvLookup = (name: string) => string | undefined;
@@ -110,6 +170,81 @@ function headerList(env: EnvLookup, name: string): Record<string, string> {
   return headers;
 }
 
+function spanLimits(env: EnvLookup): SpanLimitSettings {
+  const limits: SpanLimitSettings = {};
+  for (const [limit, names] of SPAN_LIMIT_VARIABLES) {
+    for (const name of names) {
+      const raw = env(name)?.trim();
+      if (!raw) continue;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) {
+        throw new Error(`${name}="${raw}" is not a whole number ≥ 0`);
+      }
+      limits[limit] = value;
+      break;
+    }
+  }
+  return limits;
+}
+
+function sampler(env: EnvLookup): SamplerSetting {
+  const raw = env("OTEL_TRACES_SAMPLER")?.trim().toLowerCase() ||
+    "parentbased_always_on";
+  const known = SAMPLERS.find((name) => name === raw);
+  if (!known) {
+    throw new Error(
+      `OTEL_TRACES_SAMPLER="${raw}" is not one of ${SAMPLERS.join(", ")}`,
+    );
+  }
+  const arg = env("OTEL_TRACES_SAMPLER_ARG")?.trim();
+  const ratio = arg ? Number(arg) : 1;
+  if (known.endsWith("traceidratio") && !(ratio >= 0 && ratio <= 1)) {
+    throw new Error(
+      `OTEL_TRACES_SAMPLER_ARG="${arg}" is not a ratio between 0 and 1`,
+    );
+  }
+  const parentBased = known.startsWith("parentbased_");
+  const root =
+    (parentBased
+      ? known.slice("parentbased_".length)
+      : known) as SamplerSetting["root"];
+  return { root, parentBased, ratio: root === "traceidratio" ? ratio : 1 };
+}
+
+/**
+ * `OTEL_RESOURCE_ATTRIBUTES`: `key=value,…`, keys and values
+ * percent-encoded, at most 255 characters each; throws naming the entry's
+ * position.
+ */
+function resourceAttributes(env: EnvLookup): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  const raw = env("OTEL_RESOURCE_ATTRIBUTES")?.trim();
+  if (!raw) return attributes;
+  raw.split(",").forEach((entry, index) => {
+    if (entry.trim() === "") return;
+    const parts = entry.split("=");
+    let key = "", value = "";
+    try {
+      key = decodeURIComponent(parts[0]!.trim());
+      value = decodeURIComponent(parts[1]?.trim() ?? "");
+    } catch {
+      key = "";
+    }
+    if (
+      parts.length !== 2 || key === "" || key.length > 255 ||
+      value.length > 255
+    ) {
+      throw new Error(
+        `OTEL_RESOURCE_ATTRIBUTES: entry ${
+          index + 1
+        } is not key=value (percent-encoded, at most 255 characters each)`,
+      );
+    }
+    attributes[key] = value;
+  });
+  return attributes;
+}
+
 /** Reads the settings; throws with the variable's name when one is malformed. */
 export function telemetryConfig(env: EnvLookup): TelemetryConfig {
   const enabled = env("OTEL_SDK_DISABLED")?.trim().toLowerCase() !== "true";
@@ -137,14 +272,17 @@ export function telemetryConfig(env: EnvLookup): TelemetryConfig {
       throw new Error(`OTLP traces endpoint "${url}" is not a URL`);
     }
   }
-  const baseAttributes: Record<string, string> = {
+  const attributes: Record<string, string> = {
     "service.name": env("K_SERVICE") || INSTRUMENTATION_NAME,
     "service.version": SERVICE_VERSION,
   };
   const service = env("K_SERVICE");
   const revision = env("K_REVISION");
-  if (service) baseAttributes["faas.name"] = service;
-  if (revision) baseAttributes["faas.version"] = revision;
+  if (service) attributes["faas.name"] = service;
+  if (revision) attributes["faas.version"] = revision;
+  Object.assign(attributes, resourceAttributes(env));
+  const serviceName = env("OTEL_SERVICE_NAME")?.trim();
+  if (serviceName) attributes["service.name"] = serviceName;
   const config: TelemetryConfig = {
     enabled,
     console: exporters.includes("console"),
@@ -154,7 +292,9 @@ export function telemetryConfig(env: EnvLookup): TelemetryConfig {
       ...headerList(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
     },
     flushTimeoutMs,
-    baseAttributes,
+    attributes,
+    sampler: sampler(env),
+    spanLimits: spanLimits(env),
   };
   if (url !== undefined) config.tracesUrl = url;
   return config;

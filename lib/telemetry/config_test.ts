@@ -29,7 +29,7 @@ Deno.test("telemetryConfig names the service after K_SERVICE with its revision",
     K_SERVICE: "mysql-operator",
     K_REVISION: "mysql-operator-00002",
   }));
-  assert.deepEqual(config.baseAttributes, {
+  assert.deepEqual(config.attributes, {
     "service.name": "mysql-operator",
     "service.version": SERVICE_VERSION,
     "faas.name": "mysql-operator",
@@ -41,8 +41,8 @@ Deno.test("telemetryConfig names the service after K_SERVICE with its revision",
 
 Deno.test("telemetryConfig falls back to the instrumentation name outside Knative", () => {
   const config = telemetryConfig(env({}));
-  assert.equal(config.baseAttributes["service.name"], INSTRUMENTATION_NAME);
-  assert.equal(config.baseAttributes["faas.name"], undefined);
+  assert.equal(config.attributes["service.name"], INSTRUMENTATION_NAME);
+  assert.equal(config.attributes["faas.name"], undefined);
   assert.equal(config.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS);
   assert.equal(config.exportTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS);
 });
@@ -128,4 +128,105 @@ Deno.test("telemetryConfig reads export headers, the traces' own over the genera
       bad,
     );
   }
+});
+
+Deno.test("telemetryConfig lays OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME, over the defaults", () => {
+  const config = telemetryConfig(env({
+    K_SERVICE: "mysql-operator",
+    OTEL_RESOURCE_ATTRIBUTES:
+      "deployment.environment=prod, team=db%2Cinfra,,service.name=from-attrs",
+    OTEL_SERVICE_NAME: "operator",
+  }));
+  assert.deepEqual(config.attributes, {
+    "service.name": "operator",
+    "service.version": SERVICE_VERSION,
+    "faas.name": "mysql-operator",
+    "deployment.environment": "prod",
+    "team": "db,infra",
+  });
+  assert.equal(
+    telemetryConfig(env({ OTEL_RESOURCE_ATTRIBUTES: "service.name=a" }))
+      .attributes["service.name"],
+    "a",
+  );
+});
+
+Deno.test("telemetryConfig refuses a malformed OTEL_RESOURCE_ATTRIBUTES entry by its position", () => {
+  for (const raw of ["a=1,b", "a=1,b=2=3", "a=1,=2", "a=1,b=%zz"]) {
+    assert.throws(
+      () => telemetryConfig(env({ OTEL_RESOURCE_ATTRIBUTES: raw })),
+      /OTEL_RESOURCE_ATTRIBUTES: entry 2 is not key=value/,
+      raw,
+    );
+  }
+  assert.throws(
+    () =>
+      telemetryConfig(
+        env({ OTEL_RESOURCE_ATTRIBUTES: `k=${"v".repeat(256)}` }),
+      ),
+    /entry 1 .* at most 255 characters/,
+  );
+});
+
+Deno.test("telemetryConfig reads the sampler, parent-based always-on by default", () => {
+  assert.deepEqual(telemetryConfig(env({})).sampler, {
+    root: "always_on",
+    parentBased: true,
+    ratio: 1,
+  });
+  assert.deepEqual(
+    telemetryConfig(env({
+      OTEL_TRACES_SAMPLER: "ParentBased_TraceIdRatio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    })).sampler,
+    { root: "traceidratio", parentBased: true, ratio: 0.25 },
+  );
+  assert.deepEqual(
+    telemetryConfig(env({ OTEL_TRACES_SAMPLER: "traceidratio" })).sampler,
+    { root: "traceidratio", parentBased: false, ratio: 1 },
+  );
+  assert.deepEqual(
+    telemetryConfig(env({
+      OTEL_TRACES_SAMPLER: "always_off",
+      OTEL_TRACES_SAMPLER_ARG: "junk",
+    })).sampler,
+    { root: "always_off", parentBased: false, ratio: 1 },
+  );
+  assert.throws(
+    () => telemetryConfig(env({ OTEL_TRACES_SAMPLER: "jaeger_remote" })),
+    /OTEL_TRACES_SAMPLER="jaeger_remote" is not one of always_on, /,
+  );
+  for (const arg of ["1.5", "-0.1", "half"]) {
+    assert.throws(
+      () =>
+        telemetryConfig(env({
+          OTEL_TRACES_SAMPLER: "traceidratio",
+          OTEL_TRACES_SAMPLER_ARG: arg,
+        })),
+      new RegExp(`OTEL_TRACES_SAMPLER_ARG="${arg}" is not a ratio`),
+    );
+  }
+});
+
+Deno.test("telemetryConfig reads span limits, a span's own variable over the general one", () => {
+  assert.deepEqual(telemetryConfig(env({})).spanLimits, {});
+  assert.deepEqual(
+    telemetryConfig(env({
+      OTEL_ATTRIBUTE_COUNT_LIMIT: "64",
+      OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: "32",
+      OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: "1024",
+      OTEL_SPAN_EVENT_COUNT_LIMIT: "0",
+      OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT: "8",
+    })).spanLimits,
+    {
+      attributeCountLimit: 32,
+      attributeValueLengthLimit: 1024,
+      eventCountLimit: 0,
+      attributePerLinkCountLimit: 8,
+    },
+  );
+  assert.throws(
+    () => telemetryConfig(env({ OTEL_SPAN_LINK_COUNT_LIMIT: "2.5" })),
+    /OTEL_SPAN_LINK_COUNT_LIMIT="2.5" is not a whole number/,
+  );
 });

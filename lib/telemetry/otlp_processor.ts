@@ -9,7 +9,9 @@
  * @module
  */
 
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+// sdk-trace-base's BatchSpanProcessor reads OTEL_BSP_* through Node's
+// `process` (its options are set here)
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace";
 import type {
   Context,
   ReadableSpan,
@@ -45,19 +47,18 @@ export class LazyOtlpProcessor implements SpanProcessor {
     ).then((
       { OTLPTraceExporter },
     ) => {
-      const processor = new BatchSpanProcessor(
-        new OTLPTraceExporter({
+      const processor = new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({
           url: settings.url,
           timeoutMillis: settings.timeoutMs,
           ...(settings.headers ? { headers: settings.headers } : {}),
         }),
-        {
-          // a request's spans go out in one export at flush time
-          scheduledDelayMillis: 60_000,
-          maxExportBatchSize: 512,
-          exportTimeoutMillis: settings.timeoutMs,
-        },
-      );
+        // a request's spans go out in one export at flush time
+        scheduledDelayMillis: 60_000,
+        maxExportBatchSize: 512,
+        maxQueueSize: 2048,
+        exportTimeoutMillis: settings.timeoutMs,
+      });
       for (const span of this.#pending) processor.onEnd(span);
       this.#pending = [];
       this.#processor = processor;

@@ -11,20 +11,25 @@
  */
 
 import { context, trace } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from "@opentelemetry/resources";
-import {
-  BasicTracerProvider,
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  type Sampler,
   type SpanProcessor,
+  TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
+// the provider without sdk-trace-base's environment fallbacks: they read
+// `process.env`, and Node's `process` costs a cold start ~10–20 ms (the
+// settings come from telemetryConfig instead)
+import { TracerProvider } from "@opentelemetry/sdk-trace";
 import { AsyncContextManager } from "./context_manager.ts";
 import { LazyOtlpProcessor } from "./otlp_processor.ts";
 import { SpanTreePrinter } from "./span_tree.ts";
 import {
   type EnvLookup,
+  type SamplerSetting,
   type TelemetryConfig,
   telemetryConfig,
 } from "./config.ts";
@@ -93,6 +98,16 @@ export function flushBreaker(
   };
 }
 
+/** The SDK's sampler for a setting. */
+function samplerOf(setting: SamplerSetting): Sampler {
+  const root = setting.root === "always_on"
+    ? new AlwaysOnSampler()
+    : setting.root === "always_off"
+    ? new AlwaysOffSampler()
+    : new TraceIdRatioBasedSampler(setting.ratio);
+  return setting.parentBased ? new ParentBasedSampler({ root }) : root;
+}
+
 /** Async context that follows `await`, so child spans find their parent. */
 function ensureContextManager(): void {
   if (contextManagerSet) return;
@@ -150,13 +165,11 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       }),
     );
   }
-  const resource = resourceFromAttributes(config.baseAttributes).merge(
-    // OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME, override the defaults
-    detectResources({ detectors: [envDetector] }),
-  );
-  const provider = new BasicTracerProvider({
-    resource,
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes(config.attributes),
     spanProcessors: processors,
+    sampler: samplerOf(config.sampler),
+    spanLimits: config.spanLimits,
   });
   trace.setGlobalTracerProvider(provider);
   const flush = processors.length === 0
