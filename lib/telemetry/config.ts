@@ -57,19 +57,24 @@ export interface SamplerSetting {
   ratio: number;
 }
 
-/** Span limits, as the SDK's `SpanLimits` names them. */
-export type SpanLimitSettings = Partial<Record<SpanLimitName, number>>;
-
-type SpanLimitName =
-  | "attributeCountLimit"
-  | "attributeValueLengthLimit"
-  | "eventCountLimit"
-  | "linkCountLimit"
-  | "attributePerEventCountLimit"
-  | "attributePerLinkCountLimit";
+/** Span limits, as the SDK's `SpanLimits` names them (unset: the SDK's default). */
+export interface SpanLimitSettings {
+  /** Attributes per span. */
+  attributeCountLimit?: number;
+  /** Characters per attribute value. */
+  attributeValueLengthLimit?: number;
+  /** Events per span. */
+  eventCountLimit?: number;
+  /** Links per span. */
+  linkCountLimit?: number;
+  /** Attributes per span event. */
+  attributePerEventCountLimit?: number;
+  /** Attributes per span link. */
+  attributePerLinkCountLimit?: number;
+}
 
 /** Each limit and its variables, the first one set wins (the specification's names, then the JavaScript SDK's). */
-const SPAN_LIMIT_VARIABLES: [SpanLimitName, string[]][] = [
+const SPAN_LIMIT_VARIABLES: [keyof SpanLimitSettings, string[]][] = [
   ["attributeCountLimit", [
     "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
     "OTEL_ATTRIBUTE_COUNT_LIMIT",
