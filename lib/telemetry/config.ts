@@ -193,9 +193,8 @@ function spanLimits(env: EnvLookup): SpanLimitSettings {
 }
 
 function sampler(env: EnvLookup): SamplerSetting {
-  const raw = env("OTEL_TRACES_SAMPLER")?.trim().toLowerCase() ||
-    "parentbased_always_on";
-  const known = SAMPLERS.find((name) => name === raw);
+  const raw = env("OTEL_TRACES_SAMPLER")?.trim() || "parentbased_always_on";
+  const known = SAMPLERS.find((name) => name === raw.toLowerCase());
   if (!known) {
     throw new Error(
       `OTEL_TRACES_SAMPLER="${raw}" is not one of ${SAMPLERS.join(", ")}`,

@@ -193,8 +193,8 @@ Deno.test("telemetryConfig reads the sampler, parent-based always-on by default"
     { root: "always_off", parentBased: false, ratio: 1 },
   );
   assert.throws(
-    () => telemetryConfig(env({ OTEL_TRACES_SAMPLER: "jaeger_remote" })),
-    /OTEL_TRACES_SAMPLER="jaeger_remote" is not one of always_on, /,
+    () => telemetryConfig(env({ OTEL_TRACES_SAMPLER: "Jaeger_Remote" })),
+    /OTEL_TRACES_SAMPLER="Jaeger_Remote" is not one of always_on, /,
   );
   for (const arg of ["1.5", "-0.1", "half"]) {
     assert.throws(
