@@ -5,9 +5,9 @@
  * them; `deno task start` and other ways of running the bundle do not), V8
  * lets its heap grow to several times what is live before it collects: a
  * burst of 1,000 clusters peaked at 206 MiB RSS for a live heap of tens of
- * MiB. After a request, when the heap has grown past its budget, this runs
- * one full collection (a few ms, after the answer went out, at most every
- * `intervalMs`); the budget then becomes twice what survived (never below
+ * MiB. It runs in every process, the image's included: after a request,
+ * when the heap has grown past its budget, it runs one full collection (a
+ * few ms, after the answer went out, at most once a second); the budget then becomes twice what survived (never below
  * the one given), so a heap that is really that big is not collected over
  * and over, and one that shrank again is held to it again.
  *
@@ -60,6 +60,9 @@ export function lazyV8Collector(): () => boolean {
   };
 }
 
+/** Least time between two collections. */
+const INTERVAL_MS = 1_000;
+
 /**
  * A function to call after each request: collects when the heap outgrew
  * `budgetBytes`. Returns whether it collected.
@@ -67,13 +70,12 @@ export function lazyV8Collector(): () => boolean {
 export function heapGovernor(
   budgetBytes: number,
   access: HeapAccess,
-  intervalMs = 1_000,
 ): () => boolean {
   let budget = budgetBytes;
   let last = -Infinity;
   return () => {
     const now = access.now();
-    if (access.heapTotal() <= budget || now - last < intervalMs) return false;
+    if (access.heapTotal() <= budget || now - last < INTERVAL_MS) return false;
     if (!access.collect()) return false;
     last = now;
     budget = Math.max(budgetBytes, 2 * access.heapTotal());

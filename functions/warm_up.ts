@@ -14,7 +14,7 @@
 import * as jose from "jose";
 import { SenderVerifier } from "../lib/auth/sender_auth.ts";
 import { childKey, type KubeObject } from "../lib/core/objects.ts";
-import { followUpReads, readsFor } from "../lib/core/observation.ts";
+import { followUpReads, podsUsed } from "../lib/core/observation.ts";
 import { plan } from "../lib/core/plan.ts";
 import type { MySQLCluster } from "../lib/core/mysql_cluster.ts";
 import { KubeHttp } from "../lib/kube/http.ts";
@@ -58,7 +58,7 @@ function planTwice(): void {
     passwords: { root: "r", replication: "l", probe: "p" },
     traceId: "0af7651916cd43dd8448eb211c80319c",
   };
-  readsFor(CLUSTER);
+  podsUsed(CLUSTER);
   followUpReads(CLUSTER, new Map());
   const created = plan({
     ...input,

@@ -89,16 +89,12 @@ export function readsAhead(namespace: string, name: string): Read[] {
 }
 
 /**
- * Of the reads sent ahead ({@linkcode readsAhead}), those a pass keeps once
- * it has the cluster: its children by name, and its pods above one replica.
- * None for a cluster being deleted.
+ * Whether a pass uses the pods listed ahead ({@linkcode readsAhead}): for
+ * role labels and read availability, above one replica of a valid spec.
  */
-export function readsFor(cluster: MySQLCluster): Read[] {
-  if (cluster.metadata.deletionTimestamp) return [];
+export function podsUsed(cluster: MySQLCluster): boolean {
   const check = checkSpec(cluster);
-  const pods = check.ok && check.spec.replicas > 1;
-  return readsAhead(clusterNamespace(cluster), cluster.metadata.name)
-    .filter((read) => read.op === "get" || pods);
+  return check.ok && check.spec.replicas > 1;
 }
 
 /**

@@ -199,7 +199,7 @@ export async function loadKubeAccess(
   const explicit = kubeconfig ?? env("KUBECONFIG");
   const home = env("HOME");
   // ~/.kube/config is read once: to see whether it exists, and to use it
-  const homeText = explicit || !home
+  const homeText = explicit !== undefined || !home
     ? undefined
     : await readIfExists(`${home}/.kube/config`);
   const path = explicit ??

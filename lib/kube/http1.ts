@@ -274,7 +274,6 @@ class Connection {
 
   async #chunked(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
-    let total = 0;
     for (;;) {
       const line = await this.#line(4096);
       const size = parseInt(line.split(";")[0]!.trim(), 16);
@@ -286,7 +285,6 @@ class Connection {
         break;
       }
       parts.push(await this.#bytes(size));
-      total += size;
       if ((await this.#line(2)) !== "") {
         throw new ConnectionError("a chunk does not end with CRLF");
       }

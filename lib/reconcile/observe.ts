@@ -1,8 +1,8 @@
 /**
  * Reading what the core asks for: the reads of {@linkcode readsAhead}
- * while the cluster itself is read (what {@linkcode readsFor} then asks
- * for is kept), then those of {@linkcode followUpReads}, into an
- * {@linkcode Observed} for the planner.
+ * while the cluster itself is read (the pods kept when {@linkcode podsUsed}),
+ * then those of {@linkcode followUpReads}, into an {@linkcode Observed} for
+ * the planner.
  *
  * @module
  */
@@ -17,9 +17,9 @@ import {
 import {
   followUpReads,
   type Observed,
+  podsUsed,
   type Read,
   readsAhead,
-  readsFor,
 } from "../core/observation.ts";
 import { credentialsMetadata, getObject, listByLabel } from "../kube/api.ts";
 import type { KubeHttp } from "../kube/http.ts";
@@ -84,8 +84,8 @@ export function readAhead(
 
 /**
  * Reads everything the core needs to plan a pass over `cluster`, given the
- * reads `ahead` already sent for it: what {@linkcode readsFor} asks for is
- * kept (a cluster being deleted: nothing), then the follow-up reads.
+ * reads `ahead` already sent for it (the pods kept when
+ * {@linkcode podsUsed}), then the follow-up reads.
  */
 export async function observe(
   kube: KubeHttp,
@@ -93,12 +93,11 @@ export async function observe(
   ahead: ReadsAhead,
 ): Promise<Observed> {
   await ahead.done;
-  const reads = readsFor(cluster);
-  const observed: Observed & { children: Map<string, KubeObject> } = {
+  const observed: Found & Pick<Observed, "cluster"> = {
     cluster,
-    children: reads.length > 0 ? ahead.found.children : new Map(),
+    children: ahead.found.children,
   };
-  if (reads.some((read) => read.op === "list") && ahead.found.pods) {
+  if (podsUsed(cluster) && ahead.found.pods) {
     observed.pods = ahead.found.pods;
   }
   await runReads(kube, followUpReads(cluster, observed.children), observed);

@@ -98,7 +98,6 @@ Deno.test("telemetryConfig reads OTEL_TRACES_EXPORTER", () => {
 });
 
 Deno.test("telemetryConfig reads export headers, the traces' own over the general ones, and names a bad entry without its value", () => {
-  const env = (vars: Record<string, string>) => (name: string) => vars[name];
   assert.deepEqual(telemetryConfig(env({})).exportHeaders, {});
   assert.deepEqual(
     telemetryConfig(env({

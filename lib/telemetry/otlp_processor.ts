@@ -19,8 +19,11 @@ import type {
   SpanProcessor,
 } from "./span_tree.ts";
 
-/** Spans kept while the exporter loads (more are dropped, as a full queue would). */
-const PENDING_LIMIT = 2048;
+/**
+ * Spans kept while the exporter loads, and then in its queue (more are
+ * dropped).
+ */
+const QUEUE_LIMIT = 2048;
 
 /** How the export is configured. */
 export interface OtlpSettings {
@@ -29,7 +32,7 @@ export interface OtlpSettings {
   /** Export timeout, milliseconds. */
   timeoutMs: number;
   /** Headers of each export (a collector's credentials, say). */
-  headers?: Record<string, string>;
+  headers: Record<string, string>;
 }
 
 /** A span processor batching to OTLP/HTTP, whose exporter loads in the background. */
@@ -51,12 +54,12 @@ export class LazyOtlpProcessor implements SpanProcessor {
         exporter: new OTLPTraceExporter({
           url: settings.url,
           timeoutMillis: settings.timeoutMs,
-          ...(settings.headers ? { headers: settings.headers } : {}),
+          headers: settings.headers,
         }),
         // a request's spans go out in one export at flush time
         scheduledDelayMillis: 60_000,
         maxExportBatchSize: 512,
-        maxQueueSize: 2048,
+        maxQueueSize: QUEUE_LIMIT,
         exportTimeoutMillis: settings.timeoutMs,
       });
       for (const span of this.#pending) processor.onEnd(span);
@@ -74,7 +77,7 @@ export class LazyOtlpProcessor implements SpanProcessor {
   /** Queues the span for export (kept until the exporter is loaded). */
   onEnd(span: ReadableSpan): void {
     if (this.#processor) this.#processor.onEnd(span);
-    else if (this.#pending.length < PENDING_LIMIT) this.#pending.push(span);
+    else if (this.#pending.length < QUEUE_LIMIT) this.#pending.push(span);
   }
 
   /** Exports every queued span (once the exporter is loaded). */
