@@ -477,6 +477,8 @@ export class Http1Client {
   readonly #maxConnections: number;
   readonly #proxy: Proxy | undefined;
   #opening = 0;
+  /** Connections {@linkcode Http1Client.warm} is opening that no request has been given yet. */
+  #warming = 0;
   #opened = 0;
   #closed = false;
 
@@ -550,8 +552,13 @@ export class Http1Client {
     }
   }
 
-  async #open(signal: AbortSignal | undefined): Promise<Connection> {
+  /** Opens a connection, for a request or (`ahead`) for {@linkcode Http1Client.warm}. */
+  async #open(
+    signal: AbortSignal | undefined,
+    ahead = false,
+  ): Promise<Connection> {
     this.#opening++;
+    if (ahead) this.#warming++;
     try {
       const c = await this.#connect(
         signal
@@ -571,6 +578,7 @@ export class Http1Client {
       throw error;
     } finally {
       this.#opening--;
+      if (ahead) this.#warming--;
     }
   }
 
@@ -586,7 +594,12 @@ export class Http1Client {
       }
       c.close();
     }
-    if (this.connections < this.#maxConnections) {
+    // a connection being opened ahead is as near as a new one: wait for it
+    // (one handshake, not two) unless every one is already promised
+    if (
+      this.#warming <= this.#waiting.length &&
+      this.connections < this.#maxConnections
+    ) {
       return await this.#open(signal);
     }
     const given = await new Promise<Connection | undefined>(
@@ -627,17 +640,19 @@ export class Http1Client {
     });
   }
 
-  /** Opens up to `n` connections now (TLS handshakes done), kept idle. */
+  /**
+   * Opens up to `n` connections now (TLS handshakes done), kept idle; each is
+   * given to a waiting request as soon as it is open, and a request sent
+   * meanwhile waits for one of them rather than opening another. Settles
+   * when every one has opened or failed.
+   */
   async warm(n: number): Promise<void> {
-    const opened = await Promise.allSettled(
+    await Promise.allSettled(
       Array.from(
         { length: Math.min(n, this.#maxConnections) - this.connections },
-        () => this.#open(undefined),
+        async () => this.#release(await this.#open(undefined, true), true),
       ),
     );
-    for (const result of opened) {
-      if (result.status === "fulfilled") this.#release(result.value, true);
-    }
   }
 
   /**

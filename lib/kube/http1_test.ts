@@ -242,6 +242,37 @@ Deno.test("Http1Client keeps a path prefix of the server URL and opens connectio
   assert.equal(client.connections, 3, "a warm connection was used");
 });
 
+Deno.test("Http1Client gives connections being warmed to requests sent meanwhile, opening only what they cannot cover", async () => {
+  using server = scriptedServer(() => ok("{}"));
+  using client = new Http1Client({ server: server.url });
+  const warming = client.warm(2);
+  // sent while the two are still connecting: two wait for them, two more
+  // open their own (a request never waits on a connection promised to another)
+  const answers = await Promise.all(
+    ["/a", "/b", "/c", "/d"].map((path) => get(client, path)),
+  );
+  await warming;
+  assert.ok(answers.every((a) => a.status === 200));
+  assert.equal(client.opened, 4, "two warmed, two more, none twice");
+  assert.equal(client.connections, 4);
+});
+
+Deno.test("Http1Client lets a request that waited for a warmed connection open its own when that failed", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close(); // nothing listens there now
+  using client = new Http1Client({ server: `http://127.0.0.1:${port}` });
+  const warming = client.warm(1);
+  // the signal only turns a hang into a failure
+  const failure = await rejection(get(client, "/a", 2_000));
+  await warming;
+  assert.match(
+    String(failure),
+    /refused/i,
+    "its own failure, not a wait until some timeout",
+  );
+});
+
 Deno.test("Http1Client opens at most maxConnections and keeps them: requests above wait, none is refused", async () => {
   using server = scriptedServer(() => ok("{}"));
   using client = new Http1Client({ server: server.url, maxConnections: 3 });
