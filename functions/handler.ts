@@ -111,8 +111,8 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
     newPassword: () => generatePassword(),
   };
   return createDispatcher({
-    reconcile: (namespace, name, notOlderThan) =>
-      reconcile(context, namespace, name, notOlderThan),
+    reconcile: (namespace, name, notOlderThan, fresh) =>
+      reconcile(context, namespace, name, notOlderThan, fresh),
     readable: isChildKind,
     readObject: (ref) => getObject(options.kube, ref),
     listClusterPage: async (request) => {

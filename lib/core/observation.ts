@@ -1,9 +1,11 @@
 /**
  * What a pass reads, decided here (the reads are the edge's): every child
  * by name and the pods (role labels, read availability; kept above one
- * replica), sent with the cluster's own read; then, from what those showed, the credentials Secret's
- * metadata while this cluster has no StatefulSet of its own, and the data PVCs
- * once `storageSize` outgrew the StatefulSet's immutable claim template.
+ * replica), sent with the cluster's own read (with the credentials Secret's
+ * metadata for a cluster the event says is new); then, from what those
+ * showed, the credentials Secret's metadata while this cluster has no
+ * StatefulSet of its own (unless read ahead), and the data PVCs once
+ * `storageSize` outgrew the StatefulSet's immutable claim template.
  *
  * @module
  */
@@ -75,8 +77,16 @@ export function observedStatefulSet(
  * pass): its children by name and its pods by label, which need nothing of
  * the cluster but its namespace and name. The pods are used above one
  * replica only; below, and for a cluster being deleted, these are wasted.
+ * For a cluster the event says was `fresh` (never reconciled: a creation),
+ * the credentials Secret's metadata too, which a creation needs before its
+ * first write (one more round trip otherwise); used only when
+ * {@linkcode credentialsUsed}.
  */
-export function readsAhead(namespace: string, name: string): Read[] {
+export function readsAhead(
+  namespace: string,
+  name: string,
+  fresh = false,
+): Read[] {
   // the children's names and the pods' labels come from the cluster's name
   const named = { metadata: { namespace, name } } as MySQLCluster;
   return [
@@ -85,6 +95,9 @@ export function readsAhead(namespace: string, name: string): Read[] {
       ref: childRef(child, named),
     })),
     { op: "list", kind: KINDS.Pod, namespace, selector: selectorString(named) },
+    ...(fresh
+      ? [{ op: "credentials", ref: credentialsRef(named) } as const]
+      : []),
   ];
 }
 
@@ -98,22 +111,40 @@ export function podsUsed(cluster: MySQLCluster): boolean {
 }
 
 /**
- * The reads that depend on the first ones: the data PVCs, listed only once
- * `storageSize` outgrew the StatefulSet's claim template (before that every
- * PVC was made from the template, so listing them would be wasted).
+ * Whether a pass uses the credentials Secret's metadata: for a valid spec
+ * not being deleted, until this cluster has a StatefulSet of its own (the
+ * Secret is made, or its owner checked, before that StatefulSet exists;
+ * once it does, the Secret was settled then).
+ */
+export function credentialsUsed(
+  cluster: MySQLCluster,
+  children: ReadonlyMap<string, KubeObject>,
+): boolean {
+  if (cluster.metadata.deletionTimestamp || !checkSpec(cluster).ok) {
+    return false;
+  }
+  const statefulSet = observedStatefulSet(cluster, children);
+  return !statefulSet || ownershipOf(statefulSet, cluster).owner !== "this";
+}
+
+/**
+ * The reads that depend on the first ones: the credentials Secret's
+ * metadata when {@linkcode credentialsUsed} and not `credentialsRead`
+ * ahead; the data PVCs, listed only once `storageSize` outgrew the
+ * StatefulSet's claim template (before that every PVC was made from the
+ * template, so listing them would be wasted).
  */
 export function followUpReads(
   cluster: MySQLCluster,
   children: ReadonlyMap<string, KubeObject>,
+  credentialsRead = false,
 ): Read[] {
   const check = checkSpec(cluster);
   if (cluster.metadata.deletionTimestamp || !check.ok) return [];
   const namespace = clusterNamespace(cluster);
   const statefulSet = observedStatefulSet(cluster, children);
   const reads: Read[] = [];
-  // the Secret is made (or its owner checked) before this cluster's
-  // StatefulSet exists; once it does, the Secret was settled then
-  if (!statefulSet || ownershipOf(statefulSet, cluster).owner !== "this") {
+  if (!credentialsRead && credentialsUsed(cluster, children)) {
     reads.push({ op: "credentials", ref: credentialsRef(cluster) });
   }
   if (volumesMayNeedExpansion(check.spec, statefulSet)) {

@@ -477,22 +477,21 @@ export function plan(input: PlanInput): Plan {
     },
   );
   const changed = statusChanged(cluster.status, status);
-  const events: ClusterEvent[] = [];
-  if (!observedStatefulSet && children?.statefulSet) {
-    events.push({
-      type: "Normal",
-      reason: "Created",
-      message: `created the Services and the StatefulSet ${
-        childNames(cluster).statefulSet
-      }`,
-    });
-  }
+  const created: ClusterEvent | undefined =
+    !observedStatefulSet && children?.statefulSet
+      ? {
+        type: "Normal",
+        reason: "Created",
+        message: `created the Services and the StatefulSet ${
+          childNames(cluster).statefulSet
+        }`,
+      }
+      : undefined;
   const transition = changed
     ? transitionEvent(cluster.status, status)
     : undefined;
-  if (transition) events.push(transition);
   const suffix = input.traceId ? ` (trace ${input.traceId})` : "";
-  const eventWrites: Write[] = events.map((event) => ({
+  const eventWrite = (event: ClusterEvent): Write => ({
     op: "create",
     object: eventObject(
       cluster,
@@ -503,7 +502,7 @@ export function plan(input: PlanInput): Plan {
     why: event.reason === "Created"
       ? "the StatefulSet was created"
       : `phase ${status.phase}`,
-  }));
+  });
   return {
     key,
     outcome: !check.ok ? "invalid" : blocked ? "blocked" : "reconcile",
@@ -512,8 +511,14 @@ export function plan(input: PlanInput): Plan {
     waves: [
       children?.credentials ?? [],
       children?.writes ?? [],
-      changed ? [statusWrite(cluster, status)] : [],
-      eventWrites,
+      // "Created" is true once the children's wave is done, so it goes with
+      // the status (one round trip less); a transition's Event waits for the
+      // status it reports (a failed status write would repeat it)
+      [
+        ...(changed ? [statusWrite(cluster, status)] : []),
+        ...(created ? [eventWrite(created)] : []),
+      ],
+      transition ? [eventWrite(transition)] : [],
     ].filter((wave) => wave.length > 0),
     unchanged: children?.unchanged ?? [],
     statusChanged: changed,

@@ -299,6 +299,8 @@ const CHILDREN_3 = [
 ];
 const SECRET = ["create Secret db-credentials"];
 const STATUS = ["apply MySQLCluster db/status"];
+/** The status of a creation and its "Created" Event, together. */
+const CREATED = [...STATUS, "create Event db."];
 
 /** A new cluster blocked by an object of a child's name: status and a Warning only. */
 const BLOCKED: Expected = {
@@ -337,7 +339,7 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Provisioning",
         reason: "RollingOut",
-        waves: [SECRET, CHILDREN_3, STATUS, ["create Event db."]],
+        waves: [SECRET, CHILDREN_3, CREATED],
         events: ["Normal/Created"],
         // cluster; 6 children, pods; the Secret's metadata; Secret, 6
         // applies; status, Event
@@ -667,7 +669,7 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Provisioning",
         reason: "RollingOut",
-        waves: [CHILDREN_3, STATUS, ["create Event db."]],
+        waves: [CHILDREN_3, CREATED],
         events: ["Normal/Created"],
         requests: 17,
       },
@@ -722,7 +724,7 @@ export function scenarios(): Scenario[] {
         outcome: "reconcile",
         phase: "Provisioning",
         reason: "RollingOut",
-        waves: [SECRET, CHILDREN_3, STATUS, ["create Event db."]],
+        waves: [SECRET, CHILDREN_3, CREATED],
         events: ["Normal/Created"],
         requests: 18,
       },

@@ -170,7 +170,7 @@ Deno.test("plan adopts an orphan of the operator's and says so", () => {
   assert.equal(write?.why, "an orphan of the operator's: adopted");
 });
 
-Deno.test("plan orders waves: credentials, children, status, Events", () => {
+Deno.test("plan orders waves: credentials, children, status with the Created Event, other Events", () => {
   const planned = planOf(scenarios()[0]!);
   assert.deepEqual(
     planned.waves.map((wave) =>
@@ -179,9 +179,16 @@ Deno.test("plan orders waves: credentials, children, status, Events", () => {
     [
       "Secret",
       "ConfigMap,Service,StatefulSet,PodDisruptionBudget",
-      "MySQLCluster",
-      "Event",
+      "MySQLCluster,Event",
     ],
+  );
+  // a transition's Event only once its status is written
+  const degraded = scenarios().find((s) =>
+    s.name.startsWith("Ready → Degraded")
+  )!;
+  assert.deepEqual(
+    planOf(degraded).waves.map((wave) => wave.map(describeWrite)),
+    [["apply MySQLCluster db/status"], ["create Event db."]],
   );
 });
 

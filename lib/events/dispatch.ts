@@ -49,9 +49,15 @@ export interface PassResult {
 export interface DispatchOptions<R extends PassResult> {
   /**
    * One pass over the cluster `namespace/name`, reading it at least as new
-   * as `notOlderThan` (the version the event carried) when given.
+   * as `notOlderThan` (the version the event carried) when given; `fresh`:
+   * the event or a listing showed it never reconciled (a hint).
    */
-  reconcile(namespace: string, name: string, notOlderThan?: string): Promise<R>;
+  reconcile(
+    namespace: string,
+    name: string,
+    notOlderThan?: string,
+    fresh?: boolean,
+  ): Promise<R>;
   /** Whether {@linkcode DispatchOptions.readObject} may read this kind. */
   readable(ref: Ref): boolean;
   /** Reads the child a Reference-mode event names (`undefined`: absent). */
@@ -124,10 +130,16 @@ export function createDispatcher<R extends PassResult>(
     namespace: string,
     name: string,
     notOlderThan?: string,
+    fresh = false,
   ): Promise<R> => {
     const key = keyOf({ namespace, name });
     try {
-      const result = await options.reconcile(namespace, name, notOlderThan);
+      const result = await options.reconcile(
+        namespace,
+        name,
+        notOlderThan,
+        fresh,
+      );
       if (result.versions) echoes.record(key, result.versions);
       else echoes.forget(key);
       return result;
@@ -136,26 +148,29 @@ export function createDispatcher<R extends PassResult>(
       throw error;
     }
   };
-  const reconcileOne = ({ namespace, name }: ClusterName) =>
-    serializer.run(keyOf({ namespace, name }), () => pass(namespace, name));
+  const reconcileOne = ({ namespace, name }: ClusterName, fresh: boolean) =>
+    serializer.run(
+      keyOf({ namespace, name }),
+      () => pass(namespace, name, undefined, fresh),
+    );
   /**
    * {@linkcode reconcileOne} in a span of its own, its failure recorded
    * there (a burst's pending creations, a resync's clusters); `untraced`:
-   * the API calls inside make no spans.
+   * the API calls inside make no spans; `fresh`: listed as never reconciled.
    */
   const spannedPass = (
     cluster: ClusterName,
     attributes: Attributes,
-    untraced = false,
+    { untraced = false, fresh = false } = {},
   ): Promise<R> =>
     tracer.startActiveSpan("reconcile", { attributes }, async (span) => {
       try {
         return await (untraced
           ? context.with(
             suppressTracing(context.active()),
-            () => reconcileOne(cluster),
+            () => reconcileOne(cluster, fresh),
           )
-          : reconcileOne(cluster));
+          : reconcileOne(cluster, fresh));
       } catch (error) {
         recordFailure(span, error);
         throw error;
@@ -176,7 +191,7 @@ export function createDispatcher<R extends PassResult>(
       (): Promise<Answer> =>
         object && echoes.isEcho(key, object)
           ? Promise.resolve({ key, outcome: "echo" as const, writes: [] })
-          : pass(namespace, name, object?.resourceVersion),
+          : pass(namespace, name, object?.resourceVersion, object?.fresh),
     );
   };
 
@@ -200,7 +215,9 @@ export function createDispatcher<R extends PassResult>(
         .slice(0, BURST_LOOKAHEAD);
       await Promise.all(
         pending.map((cluster) =>
-          spannedPass(cluster, { "mysql.via": "a burst's pending creation" })
+          spannedPass(cluster, { "mysql.via": "a burst's pending creation" }, {
+            fresh: true,
+          })
             // its own event, or the resync, takes it up again
             .catch(() => {})
         ),
@@ -271,7 +288,10 @@ export function createDispatcher<R extends PassResult>(
     };
     const visit = async (cluster: ClusterName) => {
       try {
-        const result = await spannedPass(cluster, {}, true);
+        const result = await spannedPass(cluster, {}, {
+          untraced: true,
+          fresh: scope === "pending",
+        });
         counts.done++;
         if (result.writes.length > 0) {
           counts.changed++;

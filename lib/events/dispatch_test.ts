@@ -465,3 +465,36 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
   assert.equal(third.answer.outcome, "echo");
   assert.deepEqual(passes, ["new-a", "new-b", "new-c"], "no pass for an echo");
 });
+
+Deno.test("dispatch tells a pass its cluster was never reconciled only when the event or a pending listing said so", async () => {
+  const fresh: Record<string, boolean | undefined> = {};
+  const { dispatch } = scripted({
+    reconcile: (namespace, name, _notOlderThan, isFresh) => {
+      fresh[`${name}`] = isFresh;
+      return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
+    },
+    listClusterPage: pages(["listed"]),
+  });
+  const object = (name: string, isNew: boolean) => ({
+    key: `MySQLCluster/${name}`,
+    resourceVersion: "1",
+    ...(isNew ? { fresh: true as const } : {}),
+  });
+  assert.ok(
+    (await dispatch({ ...reconcileWork("made"), object: object("made", true) }))
+      .ok,
+  );
+  assert.ok(
+    (await dispatch({
+      ...reconcileWork("seen"),
+      object: object("seen", false),
+    }))
+      .ok,
+  );
+  assert.ok((await dispatch(reconcileWork("named"))).ok);
+  assert.deepEqual({ ...fresh }, { made: true, seen: false, named: false });
+  assert.ok((await dispatch({ kind: "resync", scope: "pending" })).ok);
+  assert.equal(fresh.listed, true, "a pending resync lists only new ones");
+  assert.ok((await dispatch({ kind: "resync", scope: "all" })).ok);
+  assert.equal(fresh.listed, false, "a full resync knows nothing of them");
+});

@@ -15,6 +15,7 @@ import {
   type Pod,
 } from "../core/objects.ts";
 import {
+  credentialsUsed,
   followUpReads,
   type Observed,
   podsUsed,
@@ -69,14 +70,18 @@ export interface ReadsAhead {
   done: Promise<unknown>;
 }
 
-/** Starts the reads of {@linkcode readsAhead} for the cluster `namespace/name`. */
+/**
+ * Starts the reads of {@linkcode readsAhead} for the cluster
+ * `namespace/name` (`fresh`: an event said it was never reconciled).
+ */
 export function readAhead(
   kube: KubeHttp,
   namespace: string,
   name: string,
+  fresh = false,
 ): ReadsAhead {
   const found = { children: new Map<string, KubeObject>() };
-  const done = runReads(kube, readsAhead(namespace, name), found);
+  const done = runReads(kube, readsAhead(namespace, name, fresh), found);
   // observed by whoever awaits it; never an unhandled rejection meanwhile
   done.catch(() => {});
   return { found, done };
@@ -85,7 +90,8 @@ export function readAhead(
 /**
  * Reads everything the core needs to plan a pass over `cluster`, given the
  * reads `ahead` already sent for it (the pods kept when
- * {@linkcode podsUsed}), then the follow-up reads.
+ * {@linkcode podsUsed}, the credentials when {@linkcode credentialsUsed}),
+ * then the follow-up reads.
  */
 export async function observe(
   kube: KubeHttp,
@@ -100,6 +106,15 @@ export async function observe(
   if (podsUsed(cluster) && ahead.found.pods) {
     observed.pods = ahead.found.pods;
   }
-  await runReads(kube, followUpReads(cluster, observed.children), observed);
+  // read ahead on a hint: kept only when the pass would have read it
+  const { credentials } = ahead.found;
+  if (credentials && credentialsUsed(cluster, observed.children)) {
+    observed.credentials = credentials;
+  }
+  await runReads(
+    kube,
+    followUpReads(cluster, observed.children, credentials !== undefined),
+    observed,
+  );
   return observed;
 }

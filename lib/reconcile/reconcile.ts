@@ -69,13 +69,16 @@ export interface ReconcileContext {
 /**
  * Reconciles the MySQLCluster `namespace/name`, reading it at least as new
  * as `notOlderThan` (the resourceVersion an event carried: served from the
- * apiserver's watch cache) or, without, the latest (a quorum read).
+ * apiserver's watch cache) or, without, the latest (a quorum read). `fresh`:
+ * an event or a listing showed it never reconciled, a hint that decides
+ * only which reads go in the first round trip.
  */
 export async function reconcile(
   context: ReconcileContext,
   namespace: string,
   name: string,
   notOlderThan?: string,
+  fresh = false,
 ): Promise<ReconcileResult> {
   const { kube } = context;
   const span = trace.getActiveSpan();
@@ -85,7 +88,7 @@ export async function reconcile(
     "mysql.name": name,
   });
 
-  const ahead = readAhead(kube, namespace, name);
+  const ahead = readAhead(kube, namespace, name, fresh);
   let cluster;
   try {
     cluster = await getCluster(kube, namespace, name, notOlderThan);
