@@ -1,8 +1,10 @@
 /**
- * The entry Knative runs: starts telemetry, loads Kubernetes access
- * (KUBECONFIG / current context, or in-cluster), then serves the handler
- * on `$PORT` (default 8080). The readiness endpoints answer before any
- * Kubernetes call. On SIGTERM (Knative scaling down) or SIGINT it stops
+ * The entry Knative runs: listens on `$PORT` (default 8080) from the start
+ * of the process, holding what arrives (`listen_first.ts`), starts
+ * telemetry, loads Kubernetes access (KUBECONFIG / current context, or
+ * in-cluster), then answers with the handler, the held requests first. The
+ * readiness endpoints answer as soon as it is ready, before any Kubernetes
+ * call. On SIGTERM (Knative scaling down) or SIGINT it stops
  * accepting, lets in-flight requests finish, flushes spans and exits 0.
  *
  * `--warm-up` loads and runs the module code once and exits, no server: the
@@ -27,6 +29,8 @@
 // first: it starts the TLS library's set-up on another thread while the
 // rest of the module code runs
 import "./crypto_init.ts";
+// then the port opens, holding what arrives until the function is ready
+import { early } from "./listen_first.ts";
 import {
   AUTH_OFF,
   type SenderAuthConfig,
@@ -65,6 +69,9 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   // loaded only for the image build, not at every start
   await (await import("./warm_up.ts")).warmUp();
 } else if (import.meta.main) {
+  if (!early || early instanceof Error) {
+    fail(`cannot listen on port ${Deno.env.get("PORT") ?? "8080"}`, early);
+  }
   let access;
   try {
     access = await loadKubeAccess();
@@ -120,7 +127,6 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
       `RESYNC_BUDGET_SECONDS=${budget} is not a positive number of seconds`,
     );
   }
-  const port = Number(Deno.env.get("PORT") ?? "8080");
   const namespace = Deno.env.get("WATCH_NAMESPACE") || undefined;
   const handler = createHandler({
     kube,
@@ -136,33 +142,26 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
     collect: lazyV8Collector(),
     now: () => performance.now(),
   });
-  const server = Deno.serve(
-    {
-      port,
-      hostname: "0.0.0.0",
-      onListen: ({ port }) =>
-        log("info", "listening", {
-          port,
-          apiServer: access.server,
-          // the host only: a proxy URL may carry credentials
-          ...(proxy ? { proxy: new URL(proxy).host } : {}),
-          config: access.source,
-          resyncNamespace: namespace ?? "all",
-          traces: telemetry.config.tracesUrl ??
-            (telemetry.config.enabled ? "not exported" : "disabled"),
-          senderAuth: auth.mode,
-          ...(senders
-            ? { audience: auth.audience, senders: auth.senders }
-            : {}),
-        }),
-    },
-    async (request) => {
-      const response = await handler(request);
-      // after the answer is on its way
-      setTimeout(govern, 0);
-      return response;
-    },
-  );
+  // requests held since the start are answered from here on
+  early.ready(async (request) => {
+    const response = await handler(request);
+    // after the answer is on its way
+    setTimeout(govern, 0);
+    return response;
+  });
+  const { server } = early;
+  log("info", "listening", {
+    port: server.addr.port,
+    apiServer: access.server,
+    // the host only: a proxy URL may carry credentials
+    ...(proxy ? { proxy: new URL(proxy).host } : {}),
+    config: access.source,
+    resyncNamespace: namespace ?? "all",
+    traces: telemetry.config.tracesUrl ??
+      (telemetry.config.enabled ? "not exported" : "disabled"),
+    senderAuth: auth.mode,
+    ...(senders ? { audience: auth.audience, senders: auth.senders } : {}),
+  });
   let stopping = false;
   const stop = async (signal: Deno.Signal) => {
     if (stopping) return;

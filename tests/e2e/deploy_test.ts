@@ -163,6 +163,9 @@ Deno.test("knative/ deployed with kubectl, driven by the real adapters", async (
       const [container] = template.spec.containers;
       assert.equal(container.image, "ghcr.io/example/mysql-operator-fn:0.1.0");
       assert.equal(container.readinessProbe.httpGet.path, "/readyz");
+      // no period: Knative's queue-proxy then probes every 50 ms while the
+      // pod starts (its "aggressive" probing) instead of once a period
+      assert.equal(container.readinessProbe.periodSeconds, undefined);
       assert.ok(
         container.resources.requests.cpu && container.resources.requests.memory,
       );
