@@ -72,6 +72,34 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   if (!early || early instanceof Error) {
     fail(`cannot listen on port ${Deno.env.get("PORT") ?? "8080"}`, early);
   }
+  // the port opened at start (narrowed, for the closures below)
+  const port = early;
+  const { server } = port;
+  // what a stop closes after the server, once made
+  const closing: (() => Promise<void> | void)[] = [];
+  let stopping = false;
+  const stop = async (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "stopping: finishing in-flight requests", { signal });
+    // a stop before the function was ready: what was held is answered 503
+    // (retried by its sender), not cut
+    port.ready(() =>
+      Promise.resolve(
+        Response.json({ error: "the function is stopping", retry: true }, {
+          status: 503,
+        }),
+      )
+    );
+    await server.shutdown();
+    for (const close of closing) await close();
+    log("info", "stopped", { signal });
+    Deno.exit(0);
+  };
+  // from the start: the port already holds requests
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => void stop(signal));
+  }
   let access;
   try {
     access = await loadKubeAccess();
@@ -142,14 +170,14 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
     collect: lazyV8Collector(),
     now: () => performance.now(),
   });
+  closing.push(() => telemetry.shutdown(), () => kube.close());
   // requests held since the start are answered from here on
-  early.ready(async (request) => {
+  port.ready(async (request) => {
     const response = await handler(request);
     // after the answer is on its way
     setTimeout(govern, 0);
     return response;
   });
-  const { server } = early;
   log("info", "listening", {
     port: server.addr.port,
     apiServer: access.server,
@@ -162,19 +190,5 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
     senderAuth: auth.mode,
     ...(senders ? { audience: auth.audience, senders: auth.senders } : {}),
   });
-  let stopping = false;
-  const stop = async (signal: Deno.Signal) => {
-    if (stopping) return;
-    stopping = true;
-    log("info", "stopping: finishing in-flight requests", { signal });
-    await server.shutdown();
-    await telemetry.shutdown();
-    kube.close();
-    log("info", "stopped", { signal });
-    Deno.exit(0);
-  };
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, () => void stop(signal));
-  }
   await server.finished;
 }

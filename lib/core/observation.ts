@@ -127,6 +127,33 @@ export function credentialsUsed(
   return !statefulSet || ownershipOf(statefulSet, cluster).owner !== "this";
 }
 
+/** What the reads sent ahead found, besides the children. */
+export interface FoundAhead {
+  /** The pods, as listed ahead. */
+  pods?: Pod[];
+  /** The credentials Secret's metadata, when read ahead (on a hint). */
+  credentials?: Credentials;
+}
+
+/**
+ * What of the reads sent ahead ({@linkcode readsAhead}) a pass over
+ * `cluster` keeps: the pods when {@linkcode podsUsed}, the credentials
+ * when {@linkcode credentialsUsed} — read on a hint, they are kept only when
+ * the pass would have read them, so the hint never changes the plan.
+ */
+export function keptAhead(
+  cluster: MySQLCluster,
+  children: ReadonlyMap<string, KubeObject>,
+  found: FoundAhead,
+): FoundAhead {
+  return {
+    ...(found.pods && podsUsed(cluster) ? { pods: found.pods } : {}),
+    ...(found.credentials && credentialsUsed(cluster, children)
+      ? { credentials: found.credentials }
+      : {}),
+  };
+}
+
 /**
  * The reads that depend on the first ones: the credentials Secret's
  * metadata when {@linkcode credentialsUsed} and not `credentialsRead`

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { credentialsRef } from "./children.ts";
 import { childKey } from "./objects.ts";
 import {
   credentialsUsed,
   followUpReads,
+  keptAhead,
   podsUsed,
   readsAhead,
 } from "./observation.ts";
@@ -18,6 +20,13 @@ Deno.test("podsUsed only above one replica of a valid spec", () => {
 });
 
 Deno.test("readsAhead adds the credentials Secret's metadata for a fresh cluster only", () => {
+  const credentials = readsAhead("shop", "db", true).find((read) =>
+    read.op === "credentials"
+  );
+  assert.deepEqual(
+    credentials?.op === "credentials" ? credentials.ref : undefined,
+    credentialsRef(clusterFixture()),
+  );
   const ops = (fresh: boolean) =>
     readsAhead("shop", "db", fresh).map((read) =>
       read.op === "list"
@@ -68,4 +77,19 @@ Deno.test("credentialsUsed until this cluster's own StatefulSet exists; followUp
     },
   };
   assert.equal(credentialsUsed(deleting, new Map()), false);
+  const invalid = clusterFixture({ replicas: "three" as unknown as number });
+  assert.equal(credentialsUsed(invalid, new Map()), false, "an invalid spec");
+  // what was read ahead on a hint is kept only when the pass uses it
+  const found = {
+    pods: [],
+    credentials: { exists: false } as const,
+  };
+  assert.deepEqual(keptAhead(cluster, new Map(), found), found);
+  assert.deepEqual(keptAhead(cluster, mine, found), { pods: [] });
+  assert.deepEqual(
+    keptAhead(clusterFixture({ replicas: 1 }), new Map(), found),
+    { credentials: { exists: false } },
+    "no pods at one replica",
+  );
+  assert.deepEqual(keptAhead(invalid, new Map(), found), {});
 });

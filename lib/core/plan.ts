@@ -125,7 +125,8 @@ export interface Plan {
    * The writes, in waves: the writes of a wave run concurrently; the next
    * wave starts once every write of the previous one has settled, and only
    * if none failed. Credentials first (pods need them), then the children,
-   * then the status (with the pass's trace id), then the Events.
+   * then the status (with the pass's trace id) and a creation's `Created`
+   * Event, then a transition's Event.
    */
   waves: Write[][];
   /** Children already as desired (no write). */

@@ -420,11 +420,13 @@ Deno.test("dispatch lists again past what it did when a page's token expired", a
 Deno.test("dispatch takes up a burst's pending creations beside a creation's event; their own events are echoes", async () => {
   let clock = 0;
   const passes: string[] = [];
+  const fresh: string[] = [];
   const listed: boolean[] = [];
   const { dispatch } = scripted({
     now: () => clock,
-    reconcile: (namespace, name) => {
+    reconcile: (namespace, name, _notOlderThan, isFresh) => {
       passes.push(name);
+      if (isFresh) fresh.push(name);
       return Promise.resolve({
         key: `${namespace}/${name}`,
         writes: ["status"],
@@ -459,6 +461,7 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
   assert.equal("versions" in second.answer, false, "versions stay inside");
   assert.deepEqual(listed, [true], "pending clusters only");
   assert.deepEqual(passes, ["new-a", "new-b", "new-c"]);
+  assert.deepEqual(fresh, passes, "each known never reconciled");
   clock += 5_000;
   const third = await dispatch(created("new-c", "2"));
   assert.ok(third.ok);

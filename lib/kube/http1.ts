@@ -477,7 +477,7 @@ export class Http1Client {
   readonly #maxConnections: number;
   readonly #proxy: Proxy | undefined;
   #opening = 0;
-  /** Connections {@linkcode Http1Client.warm} is opening that no request has been given yet. */
+  /** Connections {@linkcode Http1Client.warm} is opening (handshakes under way). */
   #warming = 0;
   #opened = 0;
   #closed = false;
@@ -643,8 +643,10 @@ export class Http1Client {
   /**
    * Opens up to `n` connections now (TLS handshakes done), kept idle; each is
    * given to a waiting request as soon as it is open, and a request sent
-   * meanwhile waits for one of them rather than opening another. Settles
-   * when every one has opened or failed.
+   * meanwhile waits for one of them rather than opening another (one that
+   * fails lets its waiting request open its own then: a handshake that hangs
+   * delays that request up to the connect timeout). Settles when every one
+   * has opened or failed.
    */
   async warm(n: number): Promise<void> {
     await Promise.allSettled(

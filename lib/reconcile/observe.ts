@@ -1,8 +1,8 @@
 /**
  * Reading what the core asks for: the reads of {@linkcode readsAhead}
- * while the cluster itself is read (the pods kept when {@linkcode podsUsed}),
- * then those of {@linkcode followUpReads}, into an {@linkcode Observed} for
- * the planner.
+ * while the cluster itself is read (what of them to keep:
+ * {@linkcode keptAhead}), then those of {@linkcode followUpReads}, into an
+ * {@linkcode Observed} for the planner.
  *
  * @module
  */
@@ -15,10 +15,9 @@ import {
   type Pod,
 } from "../core/objects.ts";
 import {
-  credentialsUsed,
   followUpReads,
+  keptAhead,
   type Observed,
-  podsUsed,
   type Read,
   readsAhead,
 } from "../core/observation.ts";
@@ -81,7 +80,15 @@ export function readAhead(
   fresh = false,
 ): ReadsAhead {
   const found = { children: new Map<string, KubeObject>() };
-  const done = runReads(kube, readsAhead(namespace, name, fresh), found);
+  const reads = readsAhead(namespace, name, fresh);
+  const done = Promise.all([
+    runReads(kube, reads.filter((read) => read.op !== "credentials"), found),
+    // sent on a hint only: a failure leaves it unread, and the pass reads
+    // it again if it needs it (a pass that does not need it never fails
+    // for it)
+    runReads(kube, reads.filter((read) => read.op === "credentials"), found)
+      .catch(() => {}),
+  ]);
   // observed by whoever awaits it; never an unhandled rejection meanwhile
   done.catch(() => {});
   return { found, done };
@@ -89,8 +96,7 @@ export function readAhead(
 
 /**
  * Reads everything the core needs to plan a pass over `cluster`, given the
- * reads `ahead` already sent for it (the pods kept when
- * {@linkcode podsUsed}, the credentials when {@linkcode credentialsUsed}),
+ * reads `ahead` already sent for it (kept as {@linkcode keptAhead} says),
  * then the follow-up reads.
  */
 export async function observe(
@@ -99,21 +105,16 @@ export async function observe(
   ahead: ReadsAhead,
 ): Promise<Observed> {
   await ahead.done;
+  const { children } = ahead.found;
+  const kept = keptAhead(cluster, children, ahead.found);
   const observed: Found & Pick<Observed, "cluster"> = {
     cluster,
-    children: ahead.found.children,
+    children,
+    ...kept,
   };
-  if (podsUsed(cluster) && ahead.found.pods) {
-    observed.pods = ahead.found.pods;
-  }
-  // read ahead on a hint: kept only when the pass would have read it
-  const { credentials } = ahead.found;
-  if (credentials && credentialsUsed(cluster, observed.children)) {
-    observed.credentials = credentials;
-  }
   await runReads(
     kube,
-    followUpReads(cluster, observed.children, credentials !== undefined),
+    followUpReads(cluster, children, kept.credentials !== undefined),
     observed,
   );
   return observed;

@@ -132,7 +132,11 @@ export async function startFunction(
   const deadline = Date.now() + 30_000;
   while (true) {
     try {
-      const response = await fetch(`${url}readyz`);
+      // held by the function until it is ready: bounded, so that the
+      // deadline below is still checked
+      const response = await fetch(`${url}readyz`, {
+        signal: AbortSignal.timeout(1_000),
+      });
       await response.body?.cancel();
       if (response.ok) return fn;
     } catch {
