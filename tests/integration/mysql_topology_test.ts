@@ -5,6 +5,7 @@ import { KubeHttp } from "../../lib/kube/http.ts";
 import { applyObjects } from "../harness/apply.ts";
 import { clusterUpdateEvent, postEvent } from "../harness/events.ts";
 import { clusterManifest, startOperatorBed } from "../harness/operator_bed.ts";
+import { eventually } from "../harness/wait.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -201,6 +202,26 @@ Deno.test("MySQL topology on a real apiserver", async (t) => {
           },
         });
       }
+      // the pass lists pods from the apiserver's watch cache, which an
+      // event from the sources (sent from that cache) never runs ahead of;
+      // this test's own event could, right after the writes: wait for it
+      await eventually(
+        "the watch cache shows db-0 and db-2 ready",
+        async () => {
+          const list = await cp.kube.request<Any>("GET", `${CORE}/pods`, {
+            query: {
+              labelSelector: "app.kubernetes.io/instance=db",
+              resourceVersion: "0",
+            },
+          });
+          const ready = list.items.filter((pod: Any) =>
+            pod.status?.conditions?.some((c: Any) =>
+              c.type === "Ready" && c.status === "True"
+            )
+          );
+          assert.equal(ready.length, 2);
+        },
+      );
       await reconcile("db");
       cluster = await get(`${CLUSTERS}/db`);
       condition = cluster.status.conditions.find((c: Any) =>
