@@ -120,11 +120,16 @@ export function credentialsUsed(
   cluster: MySQLCluster,
   children: ReadonlyMap<string, KubeObject>,
 ): boolean {
-  if (cluster.metadata.deletionTimestamp || !checkSpec(cluster).ok) {
-    return false;
-  }
-  const statefulSet = observedStatefulSet(cluster, children);
-  return !statefulSet || ownershipOf(statefulSet, cluster).owner !== "this";
+  return !cluster.metadata.deletionTimestamp && checkSpec(cluster).ok &&
+    !ownStatefulSet(cluster, observedStatefulSet(cluster, children));
+}
+
+/** Whether `statefulSet` (observed, if any) is this cluster's own. */
+function ownStatefulSet(
+  cluster: MySQLCluster,
+  statefulSet: StatefulSet | undefined,
+): boolean {
+  return !!statefulSet && ownershipOf(statefulSet, cluster).owner === "this";
 }
 
 /** What the reads sent ahead found, besides the children. */
@@ -171,7 +176,8 @@ export function followUpReads(
   const namespace = clusterNamespace(cluster);
   const statefulSet = observedStatefulSet(cluster, children);
   const reads: Read[] = [];
-  if (!credentialsRead && credentialsUsed(cluster, children)) {
+  // credentialsUsed, its first two conditions checked above
+  if (!credentialsRead && !ownStatefulSet(cluster, statefulSet)) {
     reads.push({ op: "credentials", ref: credentialsRef(cluster) });
   }
   if (volumesMayNeedExpansion(check.spec, statefulSet)) {

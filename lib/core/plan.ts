@@ -492,7 +492,7 @@ export function plan(input: PlanInput): Plan {
     ? transitionEvent(cluster.status, status)
     : undefined;
   const suffix = input.traceId ? ` (trace ${input.traceId})` : "";
-  const eventWrite = (event: ClusterEvent): Write => ({
+  const eventWrite = (event: ClusterEvent, why: string): Write => ({
     op: "create",
     object: eventObject(
       cluster,
@@ -500,9 +500,7 @@ export function plan(input: PlanInput): Plan {
       input.now,
     ),
     summary: `event ${event.reason}`,
-    why: event.reason === "Created"
-      ? "the StatefulSet was created"
-      : `phase ${status.phase}`,
+    why,
   });
   return {
     key,
@@ -517,9 +515,11 @@ export function plan(input: PlanInput): Plan {
       // status it reports (a failed status write would repeat it)
       [
         ...(changed ? [statusWrite(cluster, status)] : []),
-        ...(created ? [eventWrite(created)] : []),
+        ...(created
+          ? [eventWrite(created, "the StatefulSet was created")]
+          : []),
       ],
-      transition ? [eventWrite(transition)] : [],
+      transition ? [eventWrite(transition, `phase ${status.phase}`)] : [],
     ].filter((wave) => wave.length > 0),
     unchanged: children?.unchanged ?? [],
     statusChanged: changed,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_FLUSH_TIMEOUT_MS,
   INSTRUMENTATION_NAME,
+  type SamplerSetting,
   SERVICE_VERSION,
   telemetryConfig,
   tracesUrl,
@@ -168,29 +169,35 @@ Deno.test("telemetryConfig refuses a malformed OTEL_RESOURCE_ATTRIBUTES entry by
 });
 
 Deno.test("telemetryConfig reads the sampler, parent-based always-on by default", () => {
-  assert.deepEqual(telemetryConfig(env({})).sampler, {
-    root: "always_on",
-    parentBased: true,
-    ratio: 1,
-  });
-  assert.deepEqual(
-    telemetryConfig(env({
-      OTEL_TRACES_SAMPLER: "ParentBased_TraceIdRatio",
-      OTEL_TRACES_SAMPLER_ARG: "0.25",
-    })).sampler,
-    { root: "traceidratio", parentBased: true, ratio: 0.25 },
-  );
-  assert.deepEqual(
-    telemetryConfig(env({ OTEL_TRACES_SAMPLER: "traceidratio" })).sampler,
-    { root: "traceidratio", parentBased: false, ratio: 1 },
-  );
-  assert.deepEqual(
-    telemetryConfig(env({
-      OTEL_TRACES_SAMPLER: "always_off",
-      OTEL_TRACES_SAMPLER_ARG: "junk",
-    })).sampler,
-    { root: "always_off", parentBased: false, ratio: 1 },
-  );
+  // [OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG] and the setting read
+  const cases: [string | undefined, string | undefined, SamplerSetting][] = [
+    [undefined, undefined, { root: "always_on", parentBased: true, ratio: 1 }],
+    ["ParentBased_TraceIdRatio", "0.25", {
+      root: "traceidratio",
+      parentBased: true,
+      ratio: 0.25,
+    }],
+    ["traceidratio", undefined, {
+      root: "traceidratio",
+      parentBased: false,
+      ratio: 1,
+    }],
+    ["always_off", "junk", {
+      root: "always_off",
+      parentBased: false,
+      ratio: 1,
+    }],
+  ];
+  for (const [name, arg, expected] of cases) {
+    assert.deepEqual(
+      telemetryConfig(env({
+        ...(name ? { OTEL_TRACES_SAMPLER: name } : {}),
+        ...(arg ? { OTEL_TRACES_SAMPLER_ARG: arg } : {}),
+      })).sampler,
+      expected,
+      `${name} ${arg}`,
+    );
+  }
   assert.throws(
     () => telemetryConfig(env({ OTEL_TRACES_SAMPLER: "Jaeger_Remote" })),
     /OTEL_TRACES_SAMPLER="Jaeger_Remote" is not one of always_on, /,
