@@ -147,6 +147,8 @@ while (performance.now() - started < 1_200_000) {
   await delay(100);
 }
 convergeMs = performance.now() - started;
+// the wall clock of the poll that saw the last status (within 100 ms of it)
+const lastStatusAt = Date.now();
 const byEvents = converged;
 // a watch the apiserver closed is opened again: the audit log has every
 // watch the adapters opened (the apiserver logs the closure only at -v=1)
@@ -172,6 +174,12 @@ const before = (await handledAt()).length;
 await delay(10_000);
 const lines = await handledAt();
 const idle = lines.length - before;
+// quiet: how long after the last status the last event was handled (its
+// log line is written as it is answered)
+const lastHandledAt = Math.max(
+  ...lines.map((l) => Date.parse(String(l.time))).filter(Number.isFinite),
+);
+const quietAfterS = (lastHandledAt - lastStatusAt) / 1000;
 const peakMiB = await peakRssMiB(fn.process.pid);
 
 const byOutcome = new Map<string, number[]>();
@@ -199,9 +207,11 @@ console.log(
     SINK_STALL_MS ? `, one stall of ${SINK_STALL_MS / 1000} s` : ""
   }; adapter watches opened again (closed on the way): ${reopened}; ${lines.length} events (${
     (lines.length / N).toFixed(2)
-  } per cluster); peak RSS ${
-    peakMiB.toFixed(0)
-  } MiB; events 5–15 s after: ${idle}`,
+  } per cluster); peak RSS ${peakMiB.toFixed(0)} MiB; the last event handled ${
+    quietAfterS >= 0
+      ? `${quietAfterS.toFixed(2)} s after the last status`
+      : `before the last status was seen`
+  }; events 5–15 s after: ${idle}`,
 );
 const [apiserver, etcd, fnCpu, adapters] = cpuAfter.map((v, i) =>
   (v - cpuBefore[i]!).toFixed(1)
