@@ -1,10 +1,10 @@
 /**
  * Follows every MySQLCluster's phase with a watch, as the shared
  * side-by-side script does: listed once, then watched from that version,
- * listed again whenever the apiserver ends the stream. A benchmark that
- * polled with a list instead loaded the apiserver and etcd it measures (a
- * 200-burst polled every 100 ms: etcd 10.3 s of CPU, against 1.1–1.4 s
- * with a watch).
+ * listed again whenever the apiserver ends the stream. Polling with a
+ * list of every cluster instead adds to the load of the apiserver it
+ * measures (a 200-burst polled every 100 ms: every status after 9.2 s,
+ * against 8.5 s seen by this watch; one run each).
  *
  * @module
  */
