@@ -111,8 +111,8 @@ function dispatcherFor(options: HandlerOptions): Dispatcher {
     newPassword: () => generatePassword(),
   };
   return createDispatcher({
-    reconcile: (namespace, name, notOlderThan, fresh) =>
-      reconcile(context, namespace, name, notOlderThan, fresh),
+    reconcile: (namespace, name, seen, fresh) =>
+      reconcile(context, namespace, name, seen, fresh),
     readable: isChildKind,
     readObject: (ref) => getObject(options.kube, ref),
     listClusterPage: async (request) => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { credentialsRef } from "./children.ts";
 import { childKey } from "./objects.ts";
 import {
+  clusterNotOlderThan,
   credentialsUsed,
   followUpReads,
   keptAhead,
@@ -35,6 +36,53 @@ Deno.test("readsAhead adds the credentials Secret's metadata for a fresh cluster
     );
   assert.deepEqual(ops(true), [...ops(false), "credentials Secret"]);
   assert.ok(!ops(false).includes("credentials Secret"));
+});
+
+Deno.test("readsAhead reads the child its event carried at least as new as the event, and only that one", () => {
+  const bounded = (seen?: { key: string; resourceVersion: string }) =>
+    readsAhead("shop", "db", false, seen).flatMap((read) =>
+      read.op === "get" && read.notOlderThan !== undefined
+        ? [`${read.ref.kind}/${read.ref.name}@${read.notOlderThan}`]
+        : []
+    );
+  assert.deepEqual(
+    bounded({ key: "StatefulSet/db", resourceVersion: "42" }),
+    ["StatefulSet/db@42"],
+  );
+  assert.deepEqual(
+    bounded({ key: "Service/db-mysql-read", resourceVersion: "7" }),
+    ["Service/db-mysql-read@7"],
+  );
+  // the cluster's own event, another cluster's child, none: the watch cache
+  assert.deepEqual(
+    bounded({ key: "MySQLCluster/db", resourceVersion: "42" }),
+    [],
+  );
+  assert.deepEqual(
+    bounded({ key: "StatefulSet/other", resourceVersion: "42" }),
+    [],
+  );
+  assert.deepEqual(bounded(), []);
+});
+
+Deno.test("clusterNotOlderThan bounds the cluster's read by its own event's version only", () => {
+  assert.equal(
+    clusterNotOlderThan("db", { key: "MySQLCluster/db", resourceVersion: "9" }),
+    "9",
+  );
+  // a child's version would make the cluster's cache wait: a quorum read
+  assert.equal(
+    clusterNotOlderThan("db", { key: "StatefulSet/db", resourceVersion: "9" }),
+    undefined,
+  );
+  assert.equal(
+    clusterNotOlderThan("db", {
+      key: "MySQLCluster/other",
+      resourceVersion: "9",
+    }),
+    undefined,
+  );
+  assert.equal(clusterNotOlderThan("db"), undefined);
 });
 
 Deno.test("credentialsUsed until this cluster's own StatefulSet exists; followUpReads skips it when read ahead", () => {

@@ -13,6 +13,7 @@
 import { type Attributes, context, trace } from "@opentelemetry/api";
 import { suppressTracing } from "@opentelemetry/core";
 import type { ClusterName, ClusterPage, KubeObject } from "../core/objects.ts";
+import type { SeenObject } from "../core/observation.ts";
 import { INSTRUMENTATION_NAME } from "../telemetry/config.ts";
 import { recordFailure } from "../telemetry/spans.ts";
 import {
@@ -48,14 +49,15 @@ export interface PassResult {
 /** What the dispatcher needs: the pass, and the two reads it makes itself. */
 export interface DispatchOptions<R extends PassResult> {
   /**
-   * One pass over the cluster `namespace/name`, reading it at least as new
-   * as `notOlderThan` (the version the event carried) when given; `fresh`:
-   * the event or a listing showed it never reconciled (a hint).
+   * One pass over the cluster `namespace/name`, reading the object its
+   * event carried (`seen`: the cluster or a child) at least as new as the
+   * event; `fresh`: the event or a listing showed it never reconciled (a
+   * hint).
    */
   reconcile(
     namespace: string,
     name: string,
-    notOlderThan?: string,
+    seen?: SeenObject,
     fresh?: boolean,
   ): Promise<R>;
   /** Whether {@linkcode DispatchOptions.readObject} may read this kind. */
@@ -129,17 +131,12 @@ export function createDispatcher<R extends PassResult>(
   const pass = async (
     namespace: string,
     name: string,
-    notOlderThan?: string,
+    seen?: SeenObject,
     fresh = false,
   ): Promise<R> => {
     const key = keyOf({ namespace, name });
     try {
-      const result = await options.reconcile(
-        namespace,
-        name,
-        notOlderThan,
-        fresh,
-      );
+      const result = await options.reconcile(namespace, name, seen, fresh);
       if (result.versions) echoes.record(key, result.versions);
       else echoes.forget(key);
       return result;
@@ -191,7 +188,15 @@ export function createDispatcher<R extends PassResult>(
       (): Promise<Answer> =>
         object && echoes.isEcho(key, object)
           ? Promise.resolve({ key, outcome: "echo" as const, writes: [] })
-          : pass(namespace, name, object?.resourceVersion, object?.fresh),
+          : pass(
+            namespace,
+            name,
+            object && {
+              key: object.key,
+              resourceVersion: object.resourceVersion,
+            },
+            object?.fresh,
+          ),
     );
   };
 

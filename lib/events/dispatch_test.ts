@@ -254,9 +254,11 @@ Deno.test("dispatch ignores what an event says to ignore", async () => {
 
 Deno.test("dispatch answers an echo of a cluster's last pass without a pass, and anything else with one", async () => {
   let passes = 0;
+  const seen: unknown[] = [];
   const { dispatch } = scripted({
-    reconcile: (namespace, name) => {
+    reconcile: (namespace, name, object) => {
       passes++;
+      seen.push(object);
       return Promise.resolve({
         key: `${namespace}/${name}`,
         writes: ["status"],
@@ -283,6 +285,11 @@ Deno.test("dispatch answers an echo of a cluster's last pass without a pass, and
   await dispatch(event("StatefulSet/db", "10"));
   await dispatch(reconcileWork("db"));
   assert.equal(passes, 3);
+  assert.deepEqual(seen, [
+    { key: "MySQLCluster/db", resourceVersion: "10" },
+    { key: "StatefulSet/db", resourceVersion: "10" },
+    undefined,
+  ], "each pass is given the object its event carried");
 });
 
 Deno.test("dispatch forgets a cluster whose pass failed: its next event is a pass", async () => {
@@ -424,7 +431,7 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
   const listed: boolean[] = [];
   const { dispatch } = scripted({
     now: () => clock,
-    reconcile: (namespace, name, _notOlderThan, isFresh) => {
+    reconcile: (namespace, name, _seen, isFresh) => {
       passes.push(name);
       if (isFresh) fresh.push(name);
       return Promise.resolve({
@@ -472,7 +479,7 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
 Deno.test("dispatch tells a pass its cluster was never reconciled only when the event or a pending listing said so", async () => {
   const fresh: Record<string, boolean | undefined> = {};
   const { dispatch } = scripted({
-    reconcile: (namespace, name, _notOlderThan, isFresh) => {
+    reconcile: (namespace, name, _seen, isFresh) => {
       fresh[`${name}`] = isFresh;
       return Promise.resolve({ key: `${namespace}/${name}`, writes: [] });
     },

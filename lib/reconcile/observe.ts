@@ -20,6 +20,7 @@ import {
   type Observed,
   type Read,
   readsAhead,
+  type SeenObject,
 } from "../core/observation.ts";
 import { credentialsMetadata, getObject, listByLabel } from "../kube/api.ts";
 import type { KubeHttp } from "../kube/http.ts";
@@ -37,7 +38,7 @@ async function runReads(
 ): Promise<void> {
   await settleAll(reads.map((read) => async () => {
     if (read.op === "get") {
-      const object = await getObject(kube, read.ref);
+      const object = await getObject(kube, read.ref, read.notOlderThan);
       if (object) {
         into.children.set(childKey(read.ref.kind, read.ref.name), object);
       }
@@ -71,16 +72,18 @@ export interface ReadsAhead {
 
 /**
  * Starts the reads of {@linkcode readsAhead} for the cluster
- * `namespace/name` (`fresh`: an event said it was never reconciled).
+ * `namespace/name` (`fresh`: an event said it was never reconciled;
+ * `seen`: the object it carried).
  */
 export function readAhead(
   kube: KubeHttp,
   namespace: string,
   name: string,
   fresh = false,
+  seen?: SeenObject,
 ): ReadsAhead {
   const found = { children: new Map<string, KubeObject>() };
-  const reads = readsAhead(namespace, name, fresh);
+  const reads = readsAhead(namespace, name, fresh, seen);
   const done = Promise.all([
     runReads(kube, reads.filter((read) => read.op !== "credentials"), found),
     // sent on a hint only: a failure leaves it unread, and the pass reads

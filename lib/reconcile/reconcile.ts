@@ -17,6 +17,7 @@ import { trace } from "@opentelemetry/api";
 import { isClusterKind } from "../core/kinds.ts";
 import type { Phase } from "../core/mysql_cluster.ts";
 import { childKey } from "../core/objects.ts";
+import { clusterNotOlderThan, type SeenObject } from "../core/observation.ts";
 import { clusterKey, plan } from "../core/plan.ts";
 import { getCluster } from "../kube/api.ts";
 import { RefusedError } from "../kube/errors.ts";
@@ -67,17 +68,19 @@ export interface ReconcileContext {
 }
 
 /**
- * Reconciles the MySQLCluster `namespace/name`, reading it at least as new
- * as `notOlderThan` (the resourceVersion an event carried: served from the
- * apiserver's watch cache) or, without, the latest (a quorum read). `fresh`:
- * an event or a listing showed it never reconciled, a hint that decides
- * only which reads go in the first round trip.
+ * Reconciles the MySQLCluster `namespace/name`. `seen`: the object its
+ * event carried, the cluster or a child, read at least as new as the event
+ * (served from the apiserver's watch cache once it has that version); the
+ * cluster is otherwise read at its latest (a quorum read), see
+ * {@linkcode clusterNotOlderThan}. `fresh`: an event or a listing showed it
+ * never reconciled, a hint that decides only which reads go in the first
+ * round trip.
  */
 export async function reconcile(
   context: ReconcileContext,
   namespace: string,
   name: string,
-  notOlderThan?: string,
+  seen?: SeenObject,
   fresh = false,
 ): Promise<ReconcileResult> {
   const { kube } = context;
@@ -88,10 +91,15 @@ export async function reconcile(
     "mysql.name": name,
   });
 
-  const ahead = readAhead(kube, namespace, name, fresh);
+  const ahead = readAhead(kube, namespace, name, fresh, seen);
   let cluster;
   try {
-    cluster = await getCluster(kube, namespace, name, notOlderThan);
+    cluster = await getCluster(
+      kube,
+      namespace,
+      name,
+      clusterNotOlderThan(name, seen),
+    );
   } finally {
     // the pass ends only once every request it sent has settled (a failed
     // read ahead is thrown by observe below)
@@ -154,8 +162,8 @@ export async function reconcile(
   });
   // the versions this pass reconciled: what it read, and what it wrote
   const versions: Record<string, string[]> = {};
-  const seen = [cluster, ...observed.children.values()];
-  for (const object of seen) {
+  const read = [cluster, ...observed.children.values()];
+  for (const object of read) {
     const version = object.metadata?.resourceVersion;
     if (version) {
       const { kind, metadata } = object;

@@ -4,8 +4,10 @@
  * them. Reports API requests per reconcile (create, no-op, status change)
  * and latency p50/p99 of create and no-op reconciles over `BENCH_EVENTS`
  * (default 1,000) events, HTTP included (a create sent as the adapter sends
- * it: the stored object, no status yet), and of the echo of a pass's own
- * status write (answered with no API request). Telemetry runs as in production
+ * it: the stored object, no status yet), of the echo of a pass's own
+ * status write (answered with no API request), and of a status change (200
+ * at most: a StatefulSet's status written, its event sent at once, as the
+ * adapter sends it). Telemetry runs as in production
  * (spans and trace ids made; exported only if an OTLP endpoint is set).
  *
  * @module
@@ -106,29 +108,43 @@ for (const name of names.slice(0, Math.min(200, names.length))) {
     throw new Error(`${name}: not an echo: ${JSON.stringify(body)}`);
   }
 }
-// a status change: the StatefulSet reports every replica ready
-for (const name of names.slice(0, 20)) {
+// a status change: the StatefulSet reports every replica ready, and its
+// event is sent as the adapter sends it, right after the write (the stored
+// StatefulSet)
+const statusChange: number[] = [];
+for (const name of names.slice(0, Math.min(200, names.length))) {
   const path = `/apis/apps/v1/namespaces/${NS}/statefulsets/${name}`;
   const sts = await cp.kube.request<Record<string, { generation: number }>>(
     "GET",
     path,
   );
-  await cp.kube.request("PUT", `${path}/status`, {
-    body: {
-      ...sts,
-      status: {
-        observedGeneration: sts.metadata!.generation,
-        replicas: 3,
-        readyReplicas: 3,
-        updatedReplicas: 3,
+  const updated = await cp.kube.request<Record<string, unknown>>(
+    "PUT",
+    `${path}/status`,
+    {
+      body: {
+        ...sts,
+        status: {
+          observedGeneration: sts.metadata!.generation,
+          replicas: 3,
+          readyReplicas: 3,
+          updatedReplicas: 3,
+        },
       },
     },
-  });
-  requests.status!.add((await send(name)).requests);
+  );
+  const result = await send(name, resourceEvent("update", updated, cp.server));
+  if (result.outcome !== "reconciled") {
+    throw new Error(
+      `${name}: the status change was not seen: ${result.outcome}`,
+    );
+  }
+  statusChange.push(result.ms);
+  requests.status!.add(result.requests);
 }
 
 const row = (label: string, values: number[]) =>
-  `${label.padEnd(34)} p50 ${
+  `${label.padEnd(40)} p50 ${
     percentile(values, 50).toFixed(1).padStart(6)
   } ms  p99 ${percentile(values, 99).toFixed(1).padStart(6)} ms`;
 console.log(
@@ -137,6 +153,7 @@ console.log(
 console.log(row("create (3-replica cluster)", create));
 console.log(row("no-op (unchanged cluster)", noop));
 console.log(row("echo of its own status write", echo));
+console.log(row("status change (its StatefulSet's event)", statusChange));
 console.log(
   `API requests per echo   event:     ${[...echoRequests].sort().join(" / ")}`,
 );
