@@ -67,11 +67,17 @@ export interface DispatchOptions<R extends PassResult> {
   /**
    * One page of the clusters a resync visits (all, or only those never
    * reconciled: also a burst's pending creations), `limit` at most, from
-   * `continueFrom` (the token of the page before); the token of the next
-   * page, if there is one.
+   * `continueFrom` (the token of the page before), at least as new as
+   * `notOlderThan` (a cluster's version, without a token) when given, else
+   * the latest; the token of the next page, if there is one.
    */
   listClusterPage(
-    page: { limit: number; continueFrom?: string; pendingOnly: boolean },
+    page: {
+      limit: number;
+      continueFrom?: string;
+      pendingOnly: boolean;
+      notOlderThan?: string;
+    },
   ): Promise<ClusterPage>;
   /** Clusters reconciled at once during a resync (default 4). */
   resyncConcurrency?: number;
@@ -205,16 +211,23 @@ export function createDispatcher<R extends PassResult>(
   // reconciled too, so their own events find echoes
   let lastFresh = -Infinity;
   let lookingAhead = false;
-  async function takeUpBurst(key: string): Promise<string[]> {
+  async function takeUpBurst(
+    key: string,
+    notOlderThan: string,
+  ): Promise<string[]> {
     const now = (options.now ?? Date.now)();
     const burst = now - lastFresh < BURST_WINDOW_MS;
     lastFresh = now;
     if (!burst || lookingAhead) return [];
     lookingAhead = true;
     try {
+      // as new as the creation's event, not the latest: the latest waits
+      // for the clusters' watch cache to catch up with writes of every
+      // other kind (~40 ms, measured), in front of this event's answer
       const pending = (await options.listClusterPage({
         limit: BURST_LOOKAHEAD * 2,
         pendingOnly: true,
+        notOlderThan,
       })).items
         .filter((c) => keyOf(c) !== key && !serializer.busy(keyOf(c)))
         .slice(0, BURST_LOOKAHEAD);
@@ -408,7 +421,9 @@ export function createDispatcher<R extends PassResult>(
           span?.setAttribute("mysql.via", resolved.via);
           const [result, alongside] = await Promise.all([
             reconcileEvent(resolved.namespace, resolved.name, resolved.object),
-            resolved.object?.fresh ? takeUpBurst(key) : Promise.resolve([]),
+            resolved.object?.fresh
+              ? takeUpBurst(key, resolved.object.resourceVersion)
+              : Promise.resolve([]),
           ]);
           // the versions are the record's, not the sender's business
           const { versions: _, ...answer } = result as PassResult;

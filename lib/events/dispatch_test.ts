@@ -428,7 +428,7 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
   let clock = 0;
   const passes: string[] = [];
   const fresh: string[] = [];
-  const listed: boolean[] = [];
+  const listed: [boolean, string | undefined][] = [];
   const { dispatch } = scripted({
     now: () => clock,
     reconcile: (namespace, name, _seen, isFresh) => {
@@ -441,7 +441,7 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
       });
     },
     listClusterPage: (page) => {
-      listed.push(page.pendingOnly);
+      listed.push([page.pendingOnly, page.notOlderThan]);
       return Promise.resolve({
         items: [{ namespace: "shop", name: "new-b" }, {
           namespace: "shop",
@@ -462,11 +462,15 @@ Deno.test("dispatch takes up a burst's pending creations beside a creation's eve
   assert.ok(first.ok);
   assert.equal(first.answer.alongside, undefined, "one creation: no burst");
   clock += 500;
-  const second = await dispatch(created("new-b", "1"));
+  const second = await dispatch(created("new-b", "7"));
   assert.ok(second.ok);
   assert.deepEqual(second.answer.alongside, ["shop/new-c"]);
   assert.equal("versions" in second.answer, false, "versions stay inside");
-  assert.deepEqual(listed, [true], "pending clusters only");
+  assert.deepEqual(
+    listed,
+    [[true, "7"]],
+    "pending clusters only, at least as new as the creation's event",
+  );
   assert.deepEqual(passes, ["new-a", "new-b", "new-c"]);
   assert.deepEqual(fresh, passes, "each known never reconciled");
   clock += 5_000;

@@ -544,4 +544,40 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
       ], versions);
     },
   );
+
+  await t.step(
+    "a burst's creation takes up the pending ones, listed as new as its event",
+    async () => {
+      const names = ["burst-a", "burst-b", "burst-c", "burst-d"];
+      await applyObjects(
+        cp.kube,
+        names.map((name) => cluster(name, { ...SPEC, replicas: 1 })),
+      );
+      // the add events the adapter sends: the stored objects, no status
+      const added = async (name: string) =>
+        await post(
+          "dev.knative.apiserver.resource.add",
+          await get(`${CLUSTERS}/${name}`),
+        );
+      const first = await added("burst-a");
+      assert.equal(first.body.outcome, "reconciled");
+      assert.equal(first.body.alongside, undefined, "one creation: no burst");
+      // within 2 s of the first: the pending ones are listed (the function's
+      // query — a version, its match, a limit and a field selector — as the
+      // real apiserver takes it) and reconciled beside it
+      const second = await added("burst-b");
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      for (const name of ["burst-c", "burst-d"]) {
+        assert.ok(
+          second.body.alongside?.includes(`${NS}/${name}`),
+          `${name} taken up: ${JSON.stringify(second.body)}`,
+        );
+      }
+      for (const name of names) {
+        assert.ok((await get(`${CLUSTERS}/${name}`)).status?.phase, name);
+      }
+      // their own events then find what the pass read: echoes
+      assert.equal((await added("burst-c")).body.outcome, "echo");
+    },
+  );
 });
