@@ -60,6 +60,12 @@ export interface EventObject {
   resourceVersion: string;
   /** A cluster never reconciled yet (no `status.phase`): maybe one of a burst. */
   fresh?: true;
+  /**
+   * The event told of its deletion (the version is the deletion's): never
+   * an echo — what was deleted must be made again — but what the pass
+   * reads of it is at least as new.
+   */
+  deleted?: true;
 }
 
 /** The CloudEvent's attributes that telemetry and responses report. */
@@ -156,17 +162,25 @@ function workFor(type: string, data: unknown): Work {
       "data.metadata.namespace",
     );
     const name = requireName(metadata.name, "data.metadata.name");
-    // what an add or update carried: an echo of a write is known by it (a
-    // delete is never one: what was deleted must be made again)
-    const carried: EventObject | undefined = !type.endsWith(".delete") &&
-        typeof metadata.resourceVersion === "string"
-      ? { key: childKey(kind, name), resourceVersion: metadata.resourceVersion }
-      : undefined;
+    // what the event carried: an echo of a write is known by it (a delete
+    // is never one: what was deleted must be made again), and the pass
+    // reads it at least as new
+    const deleted = type.endsWith(".delete");
+    const carried: EventObject | undefined =
+      typeof metadata.resourceVersion === "string"
+        ? {
+          key: childKey(kind, name),
+          resourceVersion: metadata.resourceVersion,
+          ...(deleted ? { deleted: true as const } : {}),
+        }
+        : undefined;
     const object = carried ? { object: carried } : {};
     if (isClusterKind(apiVersion, kind)) {
       const status = isRecord(data.status) ? data.status : {};
       // never reconciled yet: perhaps one of a burst of creations
-      if (carried && typeof status.phase !== "string") carried.fresh = true;
+      if (carried && !deleted && typeof status.phase !== "string") {
+        carried.fresh = true;
+      }
       return {
         kind: "reconcile",
         namespace,

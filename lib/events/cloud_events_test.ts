@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { CloudEvent, HTTP } from "cloudevents";
+import { controllerReference } from "../core/labels.ts";
+import { clusterFixture } from "../core/test_fixtures.ts";
 import { BadEventError, decodeEvent } from "./cloud_events.ts";
 
 const CLUSTER = {
@@ -55,6 +57,47 @@ for (const mode of ["binary", "structured"] as const) {
     });
   });
 }
+
+Deno.test("decodeEvent marks what a delete carried: never fresh, known as deleted", () => {
+  const work = (type: string, data: unknown) => {
+    const { headers, body } = request(
+      new CloudEvent({
+        type,
+        source: "https://127.0.0.1:6443",
+        datacontenttype: "application/json",
+        data,
+      }),
+      "binary",
+    );
+    const decoded = decodeEvent(headers, body).work;
+    return decoded.kind === "reconcile" || decoded.kind === "find-owner"
+      ? (decoded as { object?: unknown }).object
+      : decoded;
+  };
+  assert.deepEqual(work("dev.knative.apiserver.resource.delete", CLUSTER), {
+    key: "MySQLCluster/db",
+    resourceVersion: "7",
+    deleted: true,
+  });
+  const statefulSet = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: {
+      name: "db",
+      namespace: "shop",
+      resourceVersion: "9",
+      ownerReferences: [controllerReference(clusterFixture())],
+    },
+  };
+  assert.deepEqual(
+    work("dev.knative.apiserver.resource.delete", statefulSet),
+    { key: "StatefulSet/db", resourceVersion: "9", deleted: true },
+  );
+  assert.deepEqual(
+    work("dev.knative.apiserver.resource.update", statefulSet),
+    { key: "StatefulSet/db", resourceVersion: "9" },
+  );
+});
 
 Deno.test("decodeEvent reads a PingSource's resync and a base64 structured event", () => {
   for (

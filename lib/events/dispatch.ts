@@ -192,7 +192,7 @@ export function createDispatcher<R extends PassResult>(
     return serializer.run<Answer>(
       key,
       (): Promise<Answer> =>
-        object && echoes.isEcho(key, object)
+        object && !object.deleted && echoes.isEcho(key, object)
           ? Promise.resolve({ key, outcome: "echo" as const, writes: [] })
           : pass(
             namespace,

@@ -281,14 +281,20 @@ Deno.test("dispatch answers an echo of a cluster's last pass without a pass, and
     assert.equal(answer.answer.outcome, "echo");
   }
   assert.equal(passes, 1, "no pass, so no API call, for an echo");
-  // a newer version, an event without one (Reference mode, a delete): a pass
+  // a newer version, an event without one (Reference mode), a delete of
+  // what the last pass wrote: a pass
   await dispatch(event("StatefulSet/db", "10"));
   await dispatch(reconcileWork("db"));
-  assert.equal(passes, 3);
+  await dispatch({
+    ...reconcileWork("db"),
+    object: { key: "StatefulSet/db", resourceVersion: "9", deleted: true },
+  });
+  assert.equal(passes, 4);
   assert.deepEqual(seen, [
     { key: "MySQLCluster/db", resourceVersion: "10" },
     { key: "StatefulSet/db", resourceVersion: "10" },
     undefined,
+    { key: "StatefulSet/db", resourceVersion: "9" },
   ], "each pass is given the object its event carried");
 });
 

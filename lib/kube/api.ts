@@ -115,8 +115,25 @@ async function getOptional<T>(
     });
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 404) return undefined;
+    // a version this apiserver cannot wait for (a lagging member of an HA
+    // control plane answers 504 after ~3 s) or cannot read (an event's
+    // version that is no version): the latest, a quorum read, is at least
+    // as new — not a failed pass, redelivered over and over
+    if (
+      notOlderThan && notOlderThan !== "0" && error instanceof KubeApiError &&
+      unusableVersion(error)
+    ) return await getOptional<T>(kube, path);
     throw error;
   }
+}
+
+/** The apiserver refused a read's `resourceVersion` itself. */
+function unusableVersion(error: KubeApiError): boolean {
+  return (error.status === 504 && /too large resource version/i.test(
+    error.detail,
+  )) ||
+    (error.status >= 400 &&
+      /resourceVersion: Invalid value/.test(error.detail));
 }
 
 needs("get", [KINDS.MySQLCluster], "read the cluster each pass reconciles");

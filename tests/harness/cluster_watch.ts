@@ -28,6 +28,8 @@ interface WatchEvent {
 export class ClusterWatch implements AsyncDisposable {
   /** `namespace/name` → phase (`""` before the first status). */
   readonly phases = new Map<string, string>();
+  /** When (`Date.now()`) a cluster was last seen with its first status. */
+  lastFirstStatusAt = 0;
   readonly #stop = new AbortController();
   #running: Promise<void> = Promise.resolve();
 
@@ -61,7 +63,22 @@ export class ClusterWatch implements AsyncDisposable {
       for (const cluster of body.items) watch.#note(cluster);
       return body.metadata.resourceVersion;
     };
-    let version = await list();
+    let version: string;
+    try {
+      version = await list();
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    // a failing apiserver is not asked again at once: it is being measured
+    const pause = () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        watch.#stop.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
     watch.#running = (async () => {
       while (!watch.#stop.signal.aborted) {
         try {
@@ -71,6 +88,7 @@ export class ClusterWatch implements AsyncDisposable {
           );
           if (!response.ok || !response.body) {
             await response.body?.cancel();
+            await pause();
             version = await list();
             continue;
           }
@@ -92,6 +110,7 @@ export class ClusterWatch implements AsyncDisposable {
           }
         } catch {
           if (watch.#stop.signal.aborted) break;
+          await pause();
           version = await list().catch(() => version);
         }
       }
@@ -108,7 +127,10 @@ export class ClusterWatch implements AsyncDisposable {
   }
 
   #note(cluster: Cluster): void {
-    this.phases.set(keyOf(cluster), cluster.status?.phase ?? "");
+    const key = keyOf(cluster);
+    const phase = cluster.status?.phase ?? "";
+    if (phase && !this.phases.get(key)) this.lastFirstStatusAt = Date.now();
+    this.phases.set(key, phase);
   }
 
   /** Stops watching. */
