@@ -10,7 +10,7 @@
  * is refused meanwhile. What it holds is bounded: a request beyond
  * {@linkcode MAX_HELD} is answered 503 with `Retry-After` at once (the
  * sources redeliver it), and one whose sender gave up (a probe that timed
- * out) no longer counts.
+ * out) is let go: it no longer counts and is never handled.
  *
  * @module
  */
@@ -44,31 +44,35 @@ export function listenEarly(
 ): EarlyServer {
   const { maxHeld = MAX_HELD, ...listen } = options;
   let current: Handler | undefined;
-  let give!: (handler: Handler) => void;
-  const given = new Promise<Handler>((resolve) => give = resolve);
-  let held = 0;
+  /** What is held: each request with what answers it, and its abort's listener. */
+  const held = new Set<
+    {
+      request: Request;
+      answer: (response: Response | Promise<Response>) => void;
+      onAbort: () => void;
+    }
+  >();
   const hold = (request: Request): Promise<Response> => {
-    if (held >= maxHeld) {
+    if (held.size >= maxHeld) {
       return Promise.resolve(
         Response.json({
           error:
-            `the function is starting and already holds ${held} requests: try again`,
+            `the function is starting and already holds ${held.size} requests: try again`,
           retry: true,
         }, { status: 503, headers: { "retry-after": "1" } }),
       );
     }
-    held++;
-    let counted = true;
-    const release = () => {
-      if (counted) held--;
-      counted = false;
-    };
-    // a sender that gave up (closed its connection) frees its place
-    request.signal.addEventListener("abort", release, { once: true });
-    return given.then((handler) => {
-      release();
-      request.signal.removeEventListener("abort", release);
-      return handler(request);
+    return new Promise<Response>((answer) => {
+      // a sender that gave up (closed its connection) frees its place and
+      // is never handled: nobody would read the answer
+      const onAbort = () => {
+        held.delete(entry);
+        answer(new Response(null, { status: 503 }));
+      };
+      const entry = { request, answer, onAbort };
+      if (request.signal.aborted) return onAbort();
+      held.add(entry);
+      request.signal.addEventListener("abort", onAbort, { once: true });
     });
   };
   const server = Deno.serve(
@@ -78,11 +82,15 @@ export function listenEarly(
   return {
     server,
     get held() {
-      return held;
+      return held.size;
     },
     ready(handler) {
       current ??= handler;
-      give(current);
+      for (const { request, answer, onAbort } of held) {
+        request.signal.removeEventListener("abort", onAbort);
+        answer(current(request));
+      }
+      held.clear();
     },
   };
 }

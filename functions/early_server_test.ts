@@ -21,7 +21,7 @@ Deno.test("listenEarly holds requests until the handler is ready, then answers t
   await early.server.shutdown();
 });
 
-Deno.test("listenEarly answers 503 beyond the requests it may hold, and frees the place of a sender that gave up", async () => {
+Deno.test("listenEarly answers 503 beyond the requests it may hold, and lets go of a sender that gave up", async () => {
   const early = listenEarly({ port: 0, hostname: "127.0.0.1", maxHeld: 2 });
   const url = `http://127.0.0.1:${early.server.addr.port}`;
   const until = async (held: number) => {
@@ -45,11 +45,14 @@ Deno.test("listenEarly answers 503 beyond the requests it may hold, and frees th
   await until(1);
   const third = fetch(`${url}/d`);
   await until(2);
-  early.ready((request) =>
-    Promise.resolve(new Response(new URL(request.url).pathname))
-  );
+  const handled: string[] = [];
+  early.ready((request) => {
+    handled.push(new URL(request.url).pathname);
+    return Promise.resolve(new Response(new URL(request.url).pathname));
+  });
   assert.equal(await (await first).text(), "/a");
   assert.equal(await (await third).text(), "/d");
   assert.equal(early.held, 0);
+  assert.deepEqual(handled, ["/a", "/d"], "the one given up is not handled");
   await early.server.shutdown();
 });
