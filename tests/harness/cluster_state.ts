@@ -227,3 +227,18 @@ export async function secretWrites(
   }
   return writes;
 }
+
+/**
+ * The request URIs of the GETs the apiserver audited (clusters and
+ * StatefulSets, see the control plane's audit policy), in order: which
+ * version each read asked for.
+ */
+export async function auditedReads(auditLogPath: string): Promise<string[]> {
+  const uris: string[] = [];
+  for (const line of (await Deno.readTextFile(auditLogPath)).split("\n")) {
+    if (!line.includes('"verb":"get"')) continue;
+    const event = JSON.parse(line);
+    if (event.stage === "ResponseComplete") uris.push(event.requestURI ?? "");
+  }
+  return uris;
+}

@@ -266,8 +266,9 @@ export async function startControlPlane(
     await Deno.writeTextFile(`${dir}/sa.pub`, signingKey.publicKey);
     await Deno.mkdir(`${dir}/certs`);
     // Audit WATCH requests (that is how the harness sees an adapter's
-    // watches open, see adapter.ts) and writes of Secrets (how a test sees
-    // that a cluster's credentials were written once).
+    // watches open, see adapter.ts), writes of Secrets (how a test sees
+    // that a cluster's credentials were written once) and reads of clusters
+    // and StatefulSets (how a test sees which version a read asked for).
     await Deno.writeTextFile(
       `${dir}/audit-policy.yaml`,
       [
@@ -279,6 +280,9 @@ export async function startControlPlane(
         "  - level: Metadata",
         '    verbs: ["create", "update", "patch", "delete"]',
         '    resources: [{ group: "", resources: ["secrets"] }]',
+        "  - level: Metadata",
+        '    verbs: ["get"]',
+        '    resources: [{ group: "apps", resources: ["statefulsets"] }, { group: "database.example.com", resources: ["mysqlclusters"] }]',
         "  - level: None",
         "",
       ].join("\n"),

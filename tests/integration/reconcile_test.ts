@@ -10,6 +10,7 @@ import { ClusterGoneError, execute } from "../../lib/reconcile/execute.ts";
 import { PermissionSet } from "../../lib/kube/permissions.ts";
 import type { KubeObject } from "../../lib/core/objects.ts";
 import { applyObjects } from "../harness/apply.ts";
+import { auditedReads } from "../harness/cluster_state.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
 import { installCrds } from "../harness/crds.ts";
 import { eventually } from "../harness/wait.ts";
@@ -595,6 +596,42 @@ Deno.test("reconcile function against a real apiserver", async (t) => {
       }
       // their own events then find what the pass read: echoes
       assert.equal((await added("burst-c")).body.outcome, "echo");
+    },
+  );
+
+  await t.step(
+    "a StatefulSet's event: the StatefulSet read as new as the event, the cluster at its latest",
+    async () => {
+      // a new version of the StatefulSet (not an echo of the last pass)
+      const sts = await get(`${STS}/db`);
+      const changed = await cp.kube.request<Any>("PUT", `${STS}/db/status`, {
+        body: {
+          ...sts,
+          status: { ...sts.status, readyReplicas: 4, availableReplicas: 4 },
+        },
+      });
+      const version = changed.metadata.resourceVersion;
+      const { status, body } = await post(
+        "dev.knative.apiserver.resource.update",
+        changed,
+      );
+      assert.equal(status, 200, JSON.stringify(body));
+      const reads = await auditedReads(cp.auditLogPath);
+      assert.ok(
+        reads.includes(
+          `/apis/apps/v1/namespaces/${NS}/statefulsets/db?resourceVersion=${version}`,
+        ),
+        "the StatefulSet read at least as new as its event",
+      );
+      // a StatefulSet's version would make the clusters' cache wait
+      assert.deepEqual(
+        reads.filter((uri) =>
+          uri.startsWith(`${CLUSTERS}/db?`) &&
+          uri.includes(`resourceVersion=${version}`)
+        ),
+        [],
+        "the cluster read without the StatefulSet's version",
+      );
     },
   );
 });
