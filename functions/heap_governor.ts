@@ -7,9 +7,10 @@
  * burst of 1,000 clusters peaked at 206 MiB RSS for a live heap of tens of
  * MiB. It runs in every process, the image's included: after a request,
  * when the heap has grown past its budget, it runs one full collection (a
- * few ms, after the answer went out, at most once a second); the budget then becomes twice what survived (never below
- * the one given), so a heap that is really that big is not collected over
- * and over, and one that shrank again is held to it again.
+ * few ms, after the answer went out, at most once a second); the budget
+ * then becomes twice what survived (never below the one given), so a heap
+ * that is really that big is not collected over and over, and one that
+ * shrank again is held to it again.
  *
  * The collection is V8's own `gc`, exposed with `--expose-gc` through
  * `node:v8`'s `setFlagsFromString` to a new `node:vm` context (the flag then

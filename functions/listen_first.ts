@@ -14,10 +14,13 @@
 
 import { type EarlyServer, listenEarly } from "./early_server.ts";
 
+/** The port to listen on, as given (`$PORT`, default 8080). */
+export const PORT: string = Deno.env.get("PORT") ?? "8080";
+
 function listen(): EarlyServer | Error {
   try {
     return listenEarly({
-      port: Number(Deno.env.get("PORT") ?? "8080"),
+      port: Number(PORT),
       hostname: "0.0.0.0",
     });
   } catch (error) {

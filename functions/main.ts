@@ -30,7 +30,7 @@
 // rest of the module code runs
 import "./crypto_init.ts";
 // then the port opens, holding what arrives until the function is ready
-import { early } from "./listen_first.ts";
+import { early, PORT } from "./listen_first.ts";
 import {
   AUTH_OFF,
   type SenderAuthConfig,
@@ -70,7 +70,7 @@ if (import.meta.main && Deno.args.includes("--warm-up")) {
   await (await import("./warm_up.ts")).warmUp();
 } else if (import.meta.main) {
   if (!early || early instanceof Error) {
-    fail(`cannot listen on port ${Deno.env.get("PORT") ?? "8080"}`, early);
+    fail(`cannot listen on port ${PORT}`, early);
   }
   // the port opened at start (narrowed, for the closures below)
   const port = early;
